@@ -1,0 +1,472 @@
+#include "format.h"
+
+#include <cstring>
+#include <sstream>
+
+namespace wengert {
+
+namespace {
+
+template <class... A>
+std::string cat(const A&... a) {
+  std::ostringstream s;
+  (s << ... << a);
+  return s.str();
+}
+
+Status bad(std::string message) { return Status::error(ErrorCode::bad_graph, std::move(message)); }
+
+// Reads little-endian fields from the buffer; every read is bounds-checked.
+class Reader {
+ public:
+  Reader(const uint8_t* data, std::size_t size, std::size_t pos) : data_(data), size_(size), pos_(pos) {}
+
+  std::size_t pos() const { return pos_; }
+  std::size_t remaining() const { return size_ - pos_; }
+
+  bool u8(uint8_t* v) { return read(v); }
+  bool u16(uint16_t* v) { return read(v); }
+  bool u32(uint32_t* v) { return read(v); }
+  bool i64(int64_t* v) {
+    uint64_t u;
+    if (!read(&u)) return false;
+    std::memcpy(v, &u, sizeof u);
+    return true;
+  }
+  bool f64(double* v) {
+    uint64_t u;
+    if (!read(&u)) return false;
+    std::memcpy(v, &u, sizeof u);
+    return true;
+  }
+
+ private:
+  template <class U>
+  bool read(U* v) {
+    if (remaining() < sizeof(U)) return false;
+    U x = 0;
+    for (std::size_t i = 0; i < sizeof(U); ++i) x |= static_cast<U>(static_cast<U>(data_[pos_ + i]) << (8 * i));
+    *v = x;
+    pos_ += sizeof(U);
+    return true;
+  }
+
+  const uint8_t* data_;
+  std::size_t size_;
+  std::size_t pos_;
+};
+
+uint32_t load_u32(const uint8_t* p) {
+  return uint32_t{p[0]} | (uint32_t{p[1]} << 8) | (uint32_t{p[2]} << 16) | (uint32_t{p[3]} << 24);
+}
+
+bool checked_numel(const Shape& s, uint64_t* out) {
+  for (int d = 0; d < s.rank; ++d) {
+    if (s.dims[d] == 0) {
+      *out = 0;
+      return true;
+    }
+  }
+  uint64_t n = 1;
+  for (int d = 0; d < s.rank; ++d) {
+    if (__builtin_mul_overflow(n, uint64_t{s.dims[d]}, &n) || n > kMaxElements) return false;
+  }
+  *out = n;
+  return true;
+}
+
+// Reads `rank` dims (each <= kMaxDim) into `s`.
+Status read_shape(Reader& r, uint8_t rank, Shape* s, const std::string& where) {
+  if (rank > kMaxRank) return bad(cat(where, ": rank ", unsigned{rank}, " exceeds the maximum of ", kMaxRank));
+  s->rank = rank;
+  for (int d = 0; d < rank; ++d) {
+    const std::size_t at = r.pos();
+    if (!r.u32(&s->dims[d])) return bad(cat(where, ": truncated in its dims at byte ", at));
+    if (s->dims[d] > kMaxDim) {
+      return bad(cat(where, ": dim ", d, " is ", s->dims[d], ", over the maximum of 2^31 - 1 (at byte ", at, ")"));
+    }
+  }
+  return {};
+}
+
+// The NumPy broadcast of a and b, or false if they do not broadcast.
+bool broadcast_shapes(const Shape& a, const Shape& b, Shape* out) {
+  const int r = a.rank > b.rank ? a.rank : b.rank;
+  out->rank = static_cast<uint8_t>(r);
+  for (int i = 0; i < r; ++i) {
+    const int ia = i - (r - a.rank), ib = i - (r - b.rank);
+    const uint32_t da = ia >= 0 ? a.dims[ia] : 1, db = ib >= 0 ? b.dims[ib] : 1;
+    if (da == db || db == 1) {
+      out->dims[i] = da;
+    } else if (da == 1) {
+      out->dims[i] = db;
+    } else {
+      return false;
+    }
+  }
+  return true;
+}
+
+// True if `in` broadcasts to exactly `to`.
+bool broadcasts_to(const Shape& in, const Shape& to) {
+  if (in.rank > to.rank) return false;
+  for (int i = 0; i < in.rank; ++i) {
+    const uint32_t d = in.dims[i], t = to.dims[i + (to.rank - in.rank)];
+    if (d != t && d != 1) return false;
+  }
+  return true;
+}
+
+// Checks the op-specific rules of node `i` (its record fields are already read and in range).
+class NodeChecker {
+ public:
+  NodeChecker(const Graph& g, uint32_t index, const Node& n, std::vector<bool>& arg_used)
+      : g_(g), i_(index), n_(n), arg_used_(arg_used), attrs_(g.iattrs.data() + n.iattr_begin) {}
+
+  Status check() {
+    if (n_.n_fattrs != 0) return fail(cat("has ", unsigned{n_.n_fattrs}, " float attributes; no version 1 op takes any"));
+    if (n_.op->kind != OpKind::input && n_.dtype == DType::i32) {
+      return fail("is int32; only input nodes may be int32 in version 1 (arithmetic is float only)");
+    }
+    for (int k = 0; k < n_.n_inputs; ++k) {
+      const Node& in = g_.nodes[n_.inputs[k]];
+      if (in.dtype != n_.dtype) {
+        return fail(cat("input ", k, " (node ", n_.inputs[k], ", ", in.op->name, ") is ", dtype_name(in.dtype),
+                        " but the node is ", dtype_name(n_.dtype)));
+      }
+    }
+    switch (n_.op->kind) {
+      case OpKind::input: return check_input();
+      case OpKind::constant: return check_constant();
+      case OpKind::unary: return check_unary();
+      case OpKind::binary: return check_binary();
+      case OpKind::reduce: return check_reduce();
+      case OpKind::reshape: return check_reshape();
+      case OpKind::broadcast: return check_broadcast();
+      case OpKind::transpose: return check_transpose();
+      case OpKind::matmul: return check_matmul();
+    }
+    return fail("has an op kind this engine does not know");
+  }
+
+ private:
+  Status fail(const std::string& what) const {
+    return bad(cat("node ", i_, " (", n_.op->name, "): ", what, " (record at byte ", n_.offset, ")"));
+  }
+  Status want_iattrs(unsigned count, const char* what) const {
+    if (n_.n_iattrs != count) return fail(cat("has ", unsigned{n_.n_iattrs}, " integer attributes, expected ", count, " (", what, ")"));
+    return {};
+  }
+  const Shape& in_shape(int k) const { return g_.nodes[n_.inputs[k]].shape; }
+
+  Status check_input() {
+    if (Status s = want_iattrs(1, "arg_index"); !s.ok()) return s;
+    const int64_t a = attrs_[0];
+    if (a < 0 || static_cast<uint64_t>(a) >= g_.args.size()) {
+      return fail(cat("arg_index ", a, " is out of range for ", g_.args.size(), " args"));
+    }
+    if (arg_used_[a]) return fail(cat("arg ", a, " is already read by another input node"));
+    arg_used_[a] = true;
+    const Arg& arg = g_.args[a];
+    if (arg.dtype != n_.dtype || !(arg.shape == n_.shape)) {
+      return fail(cat("is ", dtype_name(n_.dtype), n_.shape.str(), " but arg ", a, " is ", dtype_name(arg.dtype),
+                      arg.shape.str()));
+    }
+    return {};
+  }
+
+  Status check_constant() {
+    if (Status s = want_iattrs(2, "byte_offset, byte_length"); !s.ok()) return s;
+    const int64_t off = attrs_[0], len = attrs_[1];
+    if (off < 0 || len < 0 || static_cast<uint64_t>(off) > g_.pool_length ||
+        static_cast<uint64_t>(len) > g_.pool_length - static_cast<uint64_t>(off)) {
+      return fail(cat("bytes [", off, ", ", off, " + ", len, ") are not inside the ", g_.pool_length, "-byte pool"));
+    }
+    if (off % 8 != 0) return fail(cat("byte_offset ", off, " is not a multiple of 8"));
+    if (static_cast<uint64_t>(len) != n_.bytes) {
+      return fail(cat("byte_length ", len, " does not equal ", n_.bytes, ", the size of ", dtype_name(n_.dtype),
+                      n_.shape.str()));
+    }
+    return {};
+  }
+
+  Status check_unary() {
+    if (Status s = want_iattrs(0, "none"); !s.ok()) return s;
+    if (!(in_shape(0) == n_.shape)) return fail(cat("input shape ", in_shape(0).str(), " differs from the node's shape ", n_.shape.str()));
+    return {};
+  }
+
+  Status check_binary() {
+    if (Status s = want_iattrs(0, "none"); !s.ok()) return s;
+    Shape b;
+    if (!broadcast_shapes(in_shape(0), in_shape(1), &b) || !(b == n_.shape)) {
+      return fail(cat("input shapes ", in_shape(0).str(), " and ", in_shape(1).str(), " do not broadcast to ", n_.shape.str()));
+    }
+    return {};
+  }
+
+  Status check_reduce() {
+    if (n_.n_iattrs < 1) return fail("has no integer attributes, expected [keep_dims, axes...]");
+    const int64_t keep = attrs_[0];
+    if (keep != 0 && keep != 1) return fail(cat("keep_dims is ", keep, ", not 0 or 1"));
+    const Shape& in = in_shape(0);
+    bool reduced[kMaxRank] = {};
+    int64_t prev = -1;
+    for (int k = 1; k < n_.n_iattrs; ++k) {
+      const int64_t ax = attrs_[k];
+      if (ax <= prev || ax >= in.rank) {
+        return fail(cat("axis ", ax, " is not strictly ascending and < ", unsigned{in.rank}, " (input shape ", in.str(), ")"));
+      }
+      reduced[ax] = true;
+      prev = ax;
+    }
+    Shape want;
+    for (int d = 0; d < in.rank; ++d) {
+      if (!reduced[d]) {
+        want.dims[want.rank++] = in.dims[d];
+      } else if (keep == 1) {
+        want.dims[want.rank++] = 1;
+      }
+    }
+    if (!(want == n_.shape)) {
+      return fail(cat("reducing ", in.str(), " gives ", want.str(), ", not the node's shape ", n_.shape.str()));
+    }
+    return {};
+  }
+
+  Status check_reshape() {
+    if (Status s = want_iattrs(0, "none"); !s.ok()) return s;
+    const Node& in = g_.nodes[n_.inputs[0]];
+    if (in.numel != n_.numel) {
+      return fail(cat("input shape ", in.shape.str(), " has ", in.numel, " elements but the node's shape ", n_.shape.str(),
+                      " has ", n_.numel));
+    }
+    return {};
+  }
+
+  Status check_broadcast() {
+    if (Status s = want_iattrs(0, "none"); !s.ok()) return s;
+    if (!broadcasts_to(in_shape(0), n_.shape)) {
+      return fail(cat("input shape ", in_shape(0).str(), " does not broadcast to ", n_.shape.str()));
+    }
+    return {};
+  }
+
+  Status check_transpose() {
+    const Shape& in = in_shape(0);
+    if (n_.n_iattrs != in.rank) {
+      return fail(cat("has ", unsigned{n_.n_iattrs}, " perm entries for an input of rank ", unsigned{in.rank}));
+    }
+    bool seen[kMaxRank] = {};
+    Shape want;
+    want.rank = in.rank;
+    for (int k = 0; k < in.rank; ++k) {
+      const int64_t p = attrs_[k];
+      if (p < 0 || p >= in.rank || seen[p]) return fail(cat("perm is not a permutation of 0..", in.rank - 1));
+      seen[p] = true;
+      want.dims[k] = in.dims[p];
+    }
+    if (!(want == n_.shape)) {
+      return fail(cat("transposing ", in.str(), " gives ", want.str(), ", not the node's shape ", n_.shape.str()));
+    }
+    return {};
+  }
+
+  Status check_matmul() {
+    if (Status s = want_iattrs(2, "transpose_a, transpose_b"); !s.ok()) return s;
+    const int64_t ta = attrs_[0], tb = attrs_[1];
+    if ((ta != 0 && ta != 1) || (tb != 0 && tb != 1)) return fail(cat("transpose flags ", ta, ", ", tb, " are not 0 or 1"));
+    const Shape& a = in_shape(0);
+    const Shape& b = in_shape(1);
+    const std::string shapes = cat("input shapes ", a.str(), " and ", b.str());
+    if (a.rank < 2 || b.rank < 2) return fail(cat(shapes, ": both need rank >= 2"));
+    if (a.rank != b.rank) return fail(cat(shapes, ": batch dims differ"));
+    const int r = a.rank;
+    for (int d = 0; d < r - 2; ++d) {
+      if (a.dims[d] != b.dims[d]) return fail(cat(shapes, ": batch dims differ"));
+    }
+    const uint32_t m = ta ? a.dims[r - 1] : a.dims[r - 2], ka = ta ? a.dims[r - 2] : a.dims[r - 1];
+    const uint32_t kb = tb ? b.dims[r - 1] : b.dims[r - 2], n = tb ? b.dims[r - 2] : b.dims[r - 1];
+    if (ka != kb) {
+      return fail(cat(shapes, " (transpose_a ", ta, ", transpose_b ", tb, "): contraction dims ", ka, " and ", kb, " differ"));
+    }
+    Shape want = a;
+    want.dims[r - 2] = m;
+    want.dims[r - 1] = n;
+    if (!(want == n_.shape)) return fail(cat(shapes, " give ", want.str(), ", not the node's shape ", n_.shape.str()));
+    return {};
+  }
+
+  const Graph& g_;
+  uint32_t i_;
+  const Node& n_;
+  std::vector<bool>& arg_used_;
+  const int64_t* attrs_;
+};
+
+}  // namespace
+
+const char* dtype_name(DType t) {
+  switch (t) {
+    case DType::f64: return "float64";
+    case DType::f32: return "float32";
+    case DType::i32: return "int32";
+  }
+  return "?";
+}
+
+uint64_t Shape::numel() const {
+  uint64_t n = 1;
+  for (int d = 0; d < rank; ++d) n *= dims[d];
+  return n;
+}
+
+bool Shape::operator==(const Shape& o) const {
+  if (rank != o.rank) return false;
+  for (int d = 0; d < rank; ++d) {
+    if (dims[d] != o.dims[d]) return false;
+  }
+  return true;
+}
+
+std::string Shape::str() const {
+  std::string s = "[";
+  for (int d = 0; d < rank; ++d) {
+    if (d) s += ',';
+    s += std::to_string(dims[d]);
+  }
+  return s + "]";
+}
+
+uint32_t crc32(const uint8_t* data, std::size_t size) {
+  static constexpr auto table = [] {
+    std::array<uint32_t, 256> t{};
+    for (uint32_t i = 0; i < 256; ++i) {
+      uint32_t c = i;
+      for (int k = 0; k < 8; ++k) c = (c & 1) ? 0xEDB88320u ^ (c >> 1) : c >> 1;
+      t[i] = c;
+    }
+    return t;
+  }();
+  uint32_t c = 0xFFFFFFFFu;
+  for (std::size_t i = 0; i < size; ++i) c = table[(c ^ data[i]) & 0xFF] ^ (c >> 8);
+  return c ^ 0xFFFFFFFFu;
+}
+
+Status parse_graph(const uint8_t* data, std::size_t size, Graph* g) {
+  *g = Graph{};
+  if (data == nullptr && size != 0) return bad("the graph buffer is null");
+  if (size < kHeaderBytes) return bad(cat("the buffer is ", size, " bytes, shorter than the ", kHeaderBytes, "-byte header"));
+  if (std::memcmp(data, "WGRT", 4) != 0) return bad("bad magic at byte 0: not a wengert graph");
+  const uint16_t version = static_cast<uint16_t>(data[4] | (data[5] << 8));
+  if (version != kFormatVersion) {
+    return bad(cat("format version ", version, " at byte 4 is not supported (this engine reads version ", kFormatVersion, ")"));
+  }
+  const uint16_t flags = static_cast<uint16_t>(data[6] | (data[7] << 8));
+  if (flags != 0) return bad(cat("flags at byte 6 are ", flags, ", must be 0"));
+  const uint32_t byte_length = load_u32(data + 8);
+  if (byte_length != size) return bad(cat("byte_length at byte 8 is ", byte_length, " but the buffer is ", size, " bytes"));
+  const uint32_t want_crc = load_u32(data + 12), got_crc = crc32(data + 16, size - 16);
+  if (want_crc != got_crc) {
+    return bad(cat("CRC-32 mismatch: the header at byte 12 says 0x", std::hex, want_crc, " but bytes [16, ", std::dec,
+                   size, ") give 0x", std::hex, got_crc));
+  }
+  const uint32_t n_args = load_u32(data + 16), n_nodes = load_u32(data + 20), n_outputs = load_u32(data + 24),
+                 pool_length = load_u32(data + 28);
+
+  // Bound every count by the bytes its records need at least, before reserving anything.
+  const uint64_t min_bytes = uint64_t{n_args} * 4 + uint64_t{n_nodes} * 8 + uint64_t{n_outputs} * 4 + pool_length;
+  if (min_bytes > size - kHeaderBytes) {
+    return bad(cat("the header (bytes 16..31) declares ", n_args, " args, ", n_nodes, " nodes, ", n_outputs,
+                   " outputs and a ", pool_length, "-byte pool, needing at least ", min_bytes, " bytes, but ",
+                   size - kHeaderBytes, " follow the header"));
+  }
+  g->pool_length = pool_length;
+  g->args.reserve(n_args);
+  g->nodes.reserve(n_nodes);
+  g->outputs.reserve(n_outputs);
+
+  Reader r(data, size, kHeaderBytes);
+  for (uint32_t a = 0; a < n_args; ++a) {
+    const std::size_t at = r.pos();
+    const std::string where = cat("arg ", a, " (record at byte ", at, ")");
+    uint8_t dtype, rank;
+    uint16_t reserved;
+    if (!r.u8(&dtype) || !r.u8(&rank) || !r.u16(&reserved)) return bad(cat(where, ": truncated"));
+    if (dtype > 2) return bad(cat(where, ": unknown dtype ", unsigned{dtype}));
+    if (reserved != 0) return bad(cat(where, ": reserved field is ", reserved, ", must be 0"));
+    Arg arg;
+    arg.dtype = static_cast<DType>(dtype);
+    if (Status s = read_shape(r, rank, &arg.shape, where); !s.ok()) return s;
+    if (!checked_numel(arg.shape, &arg.numel)) return bad(cat(where, ": element count of ", arg.shape.str(), " overflows"));
+    g->args.push_back(arg);
+  }
+
+  std::vector<bool> arg_used(n_args, false);
+  for (uint32_t i = 0; i < n_nodes; ++i) {
+    Node n;
+    n.offset = static_cast<uint32_t>(r.pos());
+    uint16_t opcode;
+    uint8_t dtype, rank, n_inputs, n_iattrs, n_fattrs, reserved;
+    if (!r.u16(&opcode) || !r.u8(&dtype) || !r.u8(&rank) || !r.u8(&n_inputs) || !r.u8(&n_iattrs) || !r.u8(&n_fattrs) ||
+        !r.u8(&reserved)) {
+      return bad(cat("node ", i, ": record truncated at byte ", n.offset));
+    }
+    n.op = find_op(opcode);
+    if (n.op == nullptr) return bad(cat("node ", i, ": unknown opcode ", opcode, " (record at byte ", n.offset, ")"));
+    const std::string where = cat("node ", i, " (", n.op->name, ") (record at byte ", n.offset, ")");
+    if (dtype > 2) return bad(cat(where, ": unknown dtype ", unsigned{dtype}));
+    if (reserved != 0) return bad(cat(where, ": reserved field is ", unsigned{reserved}, ", must be 0"));
+    if (n_inputs != n.op->arity) {
+      return bad(cat(where, ": has ", unsigned{n_inputs}, " inputs, but ", n.op->name, " takes ", unsigned{n.op->arity}));
+    }
+    n.dtype = static_cast<DType>(dtype);
+    if (Status s = read_shape(r, rank, &n.shape, where); !s.ok()) return s;
+    if (!checked_numel(n.shape, &n.numel)) return bad(cat(where, ": element count of ", n.shape.str(), " overflows"));
+    n.bytes = n.numel * dtype_size(n.dtype);  // numel <= 2^53, so this cannot overflow
+    n.n_inputs = n_inputs;
+    for (int k = 0; k < n_inputs; ++k) {
+      const std::size_t at = r.pos();
+      if (!r.u32(&n.inputs[k])) return bad(cat(where, ": truncated in its inputs at byte ", at));
+      if (n.inputs[k] >= i) {
+        return bad(cat(where, ": input ", k, " is node ", n.inputs[k], ", not an earlier node (at byte ", at, ")"));
+      }
+    }
+    n.n_iattrs = n_iattrs;
+    n.iattr_begin = static_cast<uint32_t>(g->iattrs.size());
+    for (int k = 0; k < n_iattrs; ++k) {
+      int64_t v;
+      if (!r.i64(&v)) return bad(cat(where, ": truncated in its integer attributes at byte ", r.pos()));
+      g->iattrs.push_back(v);
+    }
+    n.n_fattrs = n_fattrs;
+    n.fattr_begin = static_cast<uint32_t>(g->fattrs.size());
+    for (int k = 0; k < n_fattrs; ++k) {
+      double v;
+      if (!r.f64(&v)) return bad(cat(where, ": truncated in its float attributes at byte ", r.pos()));
+      g->fattrs.push_back(v);
+    }
+    g->nodes.push_back(n);
+    if (Status s = NodeChecker(*g, i, g->nodes.back(), arg_used).check(); !s.ok()) return s;
+  }
+
+  if (n_outputs == 0) return bad("the graph has no outputs (n_outputs at byte 24 is 0)");
+  for (uint32_t o = 0; o < n_outputs; ++o) {
+    const std::size_t at = r.pos();
+    uint32_t id;
+    if (!r.u32(&id)) return bad(cat("output ", o, ": truncated at byte ", at));
+    if (id >= n_nodes) return bad(cat("output ", o, " is node ", id, ", but there are ", n_nodes, " nodes (at byte ", at, ")"));
+    if (g->nodes[id].dtype == DType::i32) {
+      return bad(cat("output ", o, " is node ", id, " (", g->nodes[id].op->name, "), which is int32; outputs must be float (at byte ", at, ")"));
+    }
+    g->outputs.push_back(id);
+  }
+  if (r.remaining() != pool_length) {
+    return bad(cat("the pool starts at byte ", r.pos(), " and should be ", pool_length, " bytes, but ", r.remaining(),
+                   " bytes remain"));
+  }
+  g->pool = data + r.pos();
+  return {};
+}
+
+}  // namespace wengert

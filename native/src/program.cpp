@@ -1,0 +1,293 @@
+#include "program.h"
+
+#include <algorithm>
+#include <cstring>
+#include <new>
+#include <string>
+
+namespace wengert {
+
+namespace {
+
+constexpr int64_t kNoSlot = -1;
+constexpr uint32_t kNoNode = UINT32_MAX;
+
+// Best-fit allocation of 64-byte aligned slots in one arena. Offsets and sizes are multiples of
+// kAlign; freed blocks are coalesced with their neighbours.
+class SlotAllocator {
+ public:
+  uint64_t allocate(uint64_t size) {
+    if (size == 0) return 0;
+    std::size_t best = free_.size();
+    for (std::size_t b = 0; b < free_.size(); ++b) {
+      if (free_[b].size >= size && (best == free_.size() || free_[b].size < free_[best].size)) best = b;
+    }
+    if (best != free_.size()) {
+      const uint64_t at = free_[best].offset;
+      free_[best].offset += size;
+      free_[best].size -= size;
+      if (free_[best].size == 0) free_.erase(free_.begin() + static_cast<std::ptrdiff_t>(best));
+      return at;
+    }
+    // No block fits: grow the arena, starting inside a free block that ends at the top.
+    uint64_t at = top_;
+    if (!free_.empty() && free_.back().offset + free_.back().size == top_) {
+      at = free_.back().offset;
+      free_.pop_back();
+    }
+    top_ = at + size;
+    return at;
+  }
+
+  void release(uint64_t offset, uint64_t size) {
+    if (size == 0) return;
+    std::size_t pos = 0;
+    while (pos < free_.size() && free_[pos].offset < offset) ++pos;
+    free_.insert(free_.begin() + static_cast<std::ptrdiff_t>(pos), Block{offset, size});
+    if (pos + 1 < free_.size() && free_[pos].offset + free_[pos].size == free_[pos + 1].offset) {
+      free_[pos].size += free_[pos + 1].size;
+      free_.erase(free_.begin() + static_cast<std::ptrdiff_t>(pos + 1));
+    }
+    if (pos > 0 && free_[pos - 1].offset + free_[pos - 1].size == free_[pos].offset) {
+      free_[pos - 1].size += free_[pos].size;
+      free_.erase(free_.begin() + static_cast<std::ptrdiff_t>(pos));
+    }
+  }
+
+  uint64_t top() const { return top_; }
+
+ private:
+  struct Block {
+    uint64_t offset;
+    uint64_t size;
+  };
+  std::vector<Block> free_;  // sorted by offset, never adjacent
+  uint64_t top_ = 0;
+};
+
+std::string describe(const Graph& g, uint32_t id) {
+  const Node& n = g.nodes[id];
+  return "node " + std::to_string(id) + " (" + n.op->name + ", " + dtype_name(n.dtype) + n.shape.str() + ")";
+}
+
+}  // namespace
+
+AlignedBuffer::AlignedBuffer(std::size_t bytes) : size_(bytes) {
+  const std::size_t rounded = (bytes + kAlign - 1) / kAlign * kAlign;
+  data_ = static_cast<uint8_t*>(::operator new(rounded == 0 ? kAlign : rounded, std::align_val_t(kAlign)));
+}
+
+AlignedBuffer& AlignedBuffer::operator=(AlignedBuffer&& o) noexcept {
+  if (this != &o) {
+    this->~AlignedBuffer();
+    data_ = o.data_;
+    size_ = o.size_;
+    o.data_ = nullptr;
+    o.size_ = 0;
+  }
+  return *this;
+}
+
+AlignedBuffer::~AlignedBuffer() {
+  if (data_ != nullptr) ::operator delete(data_, std::align_val_t(kAlign));
+  data_ = nullptr;
+}
+
+Status Program::compile(const uint8_t* data, std::size_t size, std::size_t max_arena_bytes,
+                        std::shared_ptr<const Program>* out) {
+  try {
+    std::shared_ptr<Program> p(new Program());
+    if (Status s = parse_graph(data, size, &p->graph_); !s.ok()) return s;
+    const Graph& g = p->graph_;
+    const uint32_t n = static_cast<uint32_t>(g.nodes.size());
+
+    // The constant pool is copied once; a constant's value is read in place from the copy.
+    p->constants_ = AlignedBuffer(g.pool_length);
+    if (g.pool_length != 0) std::memcpy(p->constants_.data(), g.pool, g.pool_length);
+    p->graph_.pool = nullptr;
+
+    p->arg_node_.assign(g.args.size(), kNoNode);
+    for (const Arg& a : g.args) p->arg_specs_.push_back(IoSpec{a.dtype, a.numel});
+    for (uint32_t id : g.outputs) p->output_specs_.push_back(IoSpec{g.nodes[id].dtype, g.nodes[id].numel});
+
+    // Only values some output depends on are computed.
+    std::vector<bool> live(n, false);
+    for (uint32_t id : g.outputs) live[id] = true;
+    for (uint32_t i = n; i-- > 0;) {
+      if (!live[i]) continue;
+      const Node& nd = g.nodes[i];
+      for (int k = 0; k < nd.n_inputs; ++k) live[nd.inputs[k]] = true;
+    }
+    p->const_offsets_.assign(n, kNoSlot);
+    for (uint32_t i = 0; i < n; ++i) {
+      const Node& nd = g.nodes[i];
+      if (!live[i]) continue;
+      if (nd.op->kind == OpKind::input) {
+        p->arg_node_[static_cast<std::size_t>(g.iattrs_of(nd)[0])] = i;
+      } else if (nd.op->kind == OpKind::constant) {
+        p->const_offsets_[i] = g.iattrs_of(nd)[0];
+      } else {
+        const KernelFn fn = select_kernel(nd.code(), nd.dtype);
+        if (fn == nullptr) return Status::error(ErrorCode::internal, describe(g, i) + ": the engine has no kernel for it");
+        p->steps_.push_back(Step{fn, i});
+      }
+    }
+    // Capping the limit keeps every sum in the plan far from overflow.
+    const uint64_t limit = std::min<uint64_t>(max_arena_bytes, uint64_t{1} << 62);
+    if (Status s = p->plan(limit); !s.ok()) return s;
+    *out = std::move(p);
+    return {};
+  } catch (const std::bad_alloc&) {
+    return Status::error(ErrorCode::out_of_memory, "out of memory while compiling the graph");
+  } catch (...) {
+    return Status::error(ErrorCode::internal, "unexpected failure while compiling the graph");
+  }
+}
+
+// Liveness: a value's slot is taken when its node runs and freed after its last reader runs;
+// outputs stay live to the end. A node's slot is taken before its inputs' slots are freed, so no
+// kernel writes over its own inputs.
+Status Program::plan(uint64_t max_arena_bytes) {
+  const Graph& g = graph_;
+  const uint32_t n = static_cast<uint32_t>(g.nodes.size());
+  offsets_.assign(n, kNoSlot);
+  std::vector<uint32_t> last_use(n, 0);
+  for (const Step& s : steps_) {
+    const Node& nd = g.nodes[s.node];
+    last_use[s.node] = s.node;
+    for (int k = 0; k < nd.n_inputs; ++k) last_use[nd.inputs[k]] = s.node;
+  }
+  for (uint32_t id : g.outputs) last_use[id] = kNoNode;
+
+  SlotAllocator slots;
+  for (const Step& s : steps_) {
+    const Node& nd = g.nodes[s.node];
+    const uint64_t size = (nd.bytes + kAlign - 1) / kAlign * kAlign;  // bytes <= 2^56: no overflow
+    const uint64_t at = slots.allocate(size);
+    if (slots.top() > max_arena_bytes) {
+      return Status::error(ErrorCode::arena_limit,
+                           "the memory plan needs at least " + std::to_string(slots.top()) + " arena bytes at " +
+                               describe(g, s.node) + ", over the limit of " + std::to_string(max_arena_bytes) +
+                               " (maxArenaBytes)");
+    }
+    offsets_[s.node] = static_cast<int64_t>(at);
+    for (int k = 0; k < nd.n_inputs; ++k) {
+      const uint32_t in = nd.inputs[k];
+      bool seen = false;  // an input read twice (x * x) is freed once
+      for (int j = 0; j < k; ++j) seen = seen || nd.inputs[j] == in;
+      if (!seen && offsets_[in] != kNoSlot && last_use[in] == s.node) {
+        slots.release(static_cast<uint64_t>(offsets_[in]), (g.nodes[in].bytes + kAlign - 1) / kAlign * kAlign);
+      }
+    }
+  }
+  arena_bytes_ = static_cast<std::size_t>(slots.top());
+  return {};
+}
+
+std::size_t Program::num_pooled_arenas() const {
+  std::lock_guard<std::mutex> lock(pool_mutex_);
+  return pool_.size();
+}
+
+std::unique_ptr<Program::Arena> Program::acquire_arena() const {
+  {
+    std::lock_guard<std::mutex> lock(pool_mutex_);
+    if (!pool_.empty()) {
+      std::unique_ptr<Arena> a = std::move(pool_.back());
+      pool_.pop_back();
+      return a;
+    }
+    // Room for every arena that exists, so release_arena never allocates.
+    pool_.reserve(pool_.capacity() + 1);
+  }
+  auto a = std::make_unique<Arena>();
+  a->memory = AlignedBuffer(arena_bytes_);
+  a->values = std::make_unique<void*[]>(graph_.nodes.size());
+  return a;
+}
+
+void Program::release_arena(std::unique_ptr<Arena> arena) const noexcept {
+  std::lock_guard<std::mutex> lock(pool_mutex_);
+  if (pool_.size() < pool_.capacity()) pool_.push_back(std::move(arena));
+}
+
+Status Program::check_io(std::span<const InputView> inputs, std::span<const OutputView> outputs) const {
+  const Graph& g = graph_;
+  if (inputs.size() != arg_specs_.size()) {
+    return Status::error(ErrorCode::input_count, "expected " + std::to_string(arg_specs_.size()) + " inputs, got " +
+                                                     std::to_string(inputs.size()));
+  }
+  for (std::size_t a = 0; a < inputs.size(); ++a) {
+    const Arg& arg = g.args[a];
+    if (inputs[a].dtype != arg.dtype) {
+      return Status::error(ErrorCode::input_dtype, "input " + std::to_string(a) + " must be " + dtype_name(arg.dtype) +
+                                                       " data, got " + dtype_name(inputs[a].dtype));
+    }
+    if (inputs[a].length != arg.numel || (inputs[a].data == nullptr && arg.numel != 0)) {
+      return Status::error(ErrorCode::input_length, "input " + std::to_string(a) + " must have " +
+                                                        std::to_string(arg.numel) + " elements (" +
+                                                        dtype_name(arg.dtype) + arg.shape.str() + "), got " +
+                                                        std::to_string(inputs[a].length));
+    }
+  }
+  if (outputs.size() != output_specs_.size()) {
+    return Status::error(ErrorCode::output_spec, "expected " + std::to_string(output_specs_.size()) +
+                                                     " output buffers, got " + std::to_string(outputs.size()));
+  }
+  for (std::size_t o = 0; o < outputs.size(); ++o) {
+    const Node& nd = g.nodes[g.outputs[o]];
+    if (outputs[o].dtype != nd.dtype || outputs[o].length != nd.numel || (outputs[o].data == nullptr && nd.numel != 0)) {
+      return Status::error(ErrorCode::output_spec, "output " + std::to_string(o) + " must be " + dtype_name(nd.dtype) +
+                                                       " with " + std::to_string(nd.numel) + " elements (" +
+                                                       dtype_name(nd.dtype) + nd.shape.str() + "), got " +
+                                                       dtype_name(outputs[o].dtype) + " with " +
+                                                       std::to_string(outputs[o].length));
+    }
+  }
+  return {};
+}
+
+Status Program::run(std::span<const InputView> inputs, std::span<const OutputView> outputs) const {
+  if (Status s = check_io(inputs, outputs); !s.ok()) return s;
+  std::unique_ptr<Arena> arena;
+  try {
+    arena = acquire_arena();
+  } catch (const std::bad_alloc&) {
+    return Status::error(ErrorCode::out_of_memory, "out of memory allocating a " + std::to_string(arena_bytes_) +
+                                                       "-byte arena");
+  } catch (...) {
+    return Status::error(ErrorCode::internal, "unexpected failure allocating an arena");
+  }
+
+  const Graph& g = graph_;
+  void** values = arena->values.get();
+  const uint32_t n = static_cast<uint32_t>(g.nodes.size());
+  for (uint32_t i = 0; i < n; ++i) {
+    values[i] = offsets_[i] != kNoSlot         ? arena->memory.data() + offsets_[i]
+                : const_offsets_[i] != kNoSlot ? constants_.data() + const_offsets_[i]
+                                               : nullptr;
+  }
+  for (std::size_t a = 0; a < inputs.size(); ++a) {
+    if (arg_node_[a] != kNoNode) values[arg_node_[a]] = const_cast<void*>(inputs[a].data);
+  }
+  for (const Step& s : steps_) {
+    const Node& nd = g.nodes[s.node];
+    KernelCall call{};
+    call.node = &nd;
+    call.iattrs = g.iattrs_of(nd);
+    call.out = values[s.node];
+    for (int k = 0; k < nd.n_inputs; ++k) {
+      call.in[k] = values[nd.inputs[k]];
+      call.in_shapes[k] = &g.nodes[nd.inputs[k]].shape;
+    }
+    s.fn(call);
+  }
+  for (std::size_t o = 0; o < outputs.size(); ++o) {
+    const Node& nd = g.nodes[g.outputs[o]];
+    if (nd.bytes != 0) std::memmove(outputs[o].data, values[g.outputs[o]], nd.bytes);
+  }
+  release_arena(std::move(arena));
+  return {};
+}
+
+}  // namespace wengert

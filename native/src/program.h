@@ -1,0 +1,111 @@
+// A compiled program: a validated graph, its constants, the kernel of every step and a memory
+// plan. Compiling plans all memory: every computed value gets a 64-byte aligned offset in one
+// arena, reused by liveness. Running needs only an arena from the program's pool, so a
+// steady-state run allocates nothing, and concurrent runs of one program each use their own
+// arena.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <memory>
+#include <mutex>
+#include <span>
+#include <vector>
+
+#include "format.h"
+#include "kernels.h"
+
+namespace wengert {
+
+inline constexpr std::size_t kAlign = 64;
+
+// 64-byte aligned, uninitialized bytes.
+class AlignedBuffer {
+ public:
+  AlignedBuffer() = default;
+  explicit AlignedBuffer(std::size_t bytes);  // throws std::bad_alloc
+  AlignedBuffer(AlignedBuffer&& o) noexcept : data_(o.data_), size_(o.size_) { o.data_ = nullptr, o.size_ = 0; }
+  AlignedBuffer& operator=(AlignedBuffer&& o) noexcept;
+  AlignedBuffer(const AlignedBuffer&) = delete;
+  AlignedBuffer& operator=(const AlignedBuffer&) = delete;
+  ~AlignedBuffer();
+
+  uint8_t* data() const { return data_; }
+  std::size_t size() const { return size_; }
+
+ private:
+  uint8_t* data_ = nullptr;
+  std::size_t size_ = 0;
+};
+
+// A caller's buffer: an input (read in place) or an output (written at the end of a run).
+struct InputView {
+  const void* data;
+  DType dtype;
+  uint64_t length;  // elements
+};
+struct OutputView {
+  void* data;
+  DType dtype;
+  uint64_t length;  // elements
+};
+
+// What a run needs from the caller: one buffer per arg, one per output.
+struct IoSpec {
+  DType dtype;
+  uint64_t length;  // elements
+};
+
+class Program {
+ public:
+  // Parses, validates and plans. Fails with bad_graph, arena_limit (the plan needs more than
+  // max_arena_bytes) or out_of_memory. Never throws.
+  static Status compile(const uint8_t* data, std::size_t size, std::size_t max_arena_bytes,
+                        std::shared_ptr<const Program>* out);
+
+  // Runs once: checks the buffers (input_count, input_dtype, input_length, output_spec), takes an
+  // arena from the pool, runs every step and copies the outputs out. Safe to call concurrently
+  // from several threads. Never throws; allocates only when every pooled arena is in use.
+  Status run(std::span<const InputView> inputs, std::span<const OutputView> outputs) const;
+
+  const std::vector<IoSpec>& arg_specs() const { return arg_specs_; }
+  const std::vector<IoSpec>& output_specs() const { return output_specs_; }
+  std::size_t arena_bytes() const { return arena_bytes_; }
+
+  // For tests: the arena offset of a computed node, or -1 if the node has no slot (inputs,
+  // constants, values no output depends on).
+  int64_t slot_offset(uint32_t node) const { return offsets_[node]; }
+  std::size_t num_steps() const { return steps_.size(); }
+  std::size_t num_pooled_arenas() const;
+
+ private:
+  struct Step {
+    KernelFn fn;
+    uint32_t node;
+  };
+  struct Arena {
+    AlignedBuffer memory;
+    std::unique_ptr<void*[]> values;  // per-run pointer to every node's value
+  };
+
+  Program() = default;
+  Status plan(uint64_t max_arena_bytes);
+  std::unique_ptr<Arena> acquire_arena() const;  // may throw std::bad_alloc
+  void release_arena(std::unique_ptr<Arena> arena) const noexcept;
+  Status check_io(std::span<const InputView> inputs, std::span<const OutputView> outputs) const;
+
+  Graph graph_;                   // validated; graph_.pool is not valid after compile
+  std::vector<Step> steps_;
+  std::vector<int64_t> offsets_;  // arena offset per node, -1 if none
+  std::vector<int64_t> const_offsets_;  // offset in constants_ per node, -1 if none
+  std::vector<uint32_t> arg_node_;      // the input node reading each arg, or UINT32_MAX
+  AlignedBuffer constants_;
+  std::size_t arena_bytes_ = 0;
+  std::vector<IoSpec> arg_specs_;
+  std::vector<IoSpec> output_specs_;
+
+  mutable std::mutex pool_mutex_;
+  mutable std::vector<std::unique_ptr<Arena>> pool_;
+};
+
+}  // namespace wengert

@@ -1,0 +1,223 @@
+// Programs: the memory plan (alignment, reuse, limit), run-time checks of the caller's buffers,
+// zero allocation in steady state, determinism and concurrent runs.
+#include <cstring>
+#include <thread>
+
+#include "test.h"
+#include "test_util.h"
+
+namespace wt {
+namespace {
+
+using wengert::ErrorCode;
+
+// x: f64[n] -> `len` chained elementwise ops -> output.
+GraphBuilder chain(uint32_t n, int len) {
+  GraphBuilder b;
+  uint32_t v = b.input(DType::f64, {n});
+  for (int i = 0; i < len; ++i) v = b.node(i % 2 ? OpCode::sin : OpCode::square, DType::f64, {n}, {v});
+  b.output(v);
+  return b;
+}
+
+// A small model: tanh(x @ w + bias) summed over rows, plus a broadcast product.
+GraphBuilder model() {
+  GraphBuilder b;
+  const uint32_t x = b.input(DType::f64, {8, 5});
+  const uint32_t w = b.input(DType::f64, {5, 3});
+  const uint32_t bias = b.constant(DType::f64, {3}, {0.1, -0.2, 0.3});
+  const uint32_t h = b.node(OpCode::matmul, DType::f64, {8, 3}, {x, w}, {0, 0});
+  const uint32_t hb = b.node(OpCode::add, DType::f64, {8, 3}, {h, bias});
+  const uint32_t t = b.node(OpCode::tanh, DType::f64, {8, 3}, {hb});
+  const uint32_t s = b.node(OpCode::reduce_sum, DType::f64, {3}, {t}, {0, 0});
+  const uint32_t g = b.node(OpCode::matmul, DType::f64, {5, 5}, {x, x}, {1, 0});
+  const uint32_t q = b.node(OpCode::mul, DType::f64, {5, 5}, {g, g});
+  b.output(s);
+  b.output(q);
+  b.output(t);
+  return b;
+}
+
+std::vector<std::vector<double>> model_inputs() {
+  std::mt19937_64 rng(42);
+  return {random_values<double>(40, rng), random_values<double>(15, rng)};
+}
+
+TEST(program, slots_are_aligned_and_reused) {
+  const int len = 10;
+  ProgramPtr p;
+  REQUIRE(compile(chain(100, len).bytes(), &p).ok());
+  const std::size_t slot = (100 * 8 + 63) / 64 * 64;
+  for (uint32_t i = 1; i <= static_cast<uint32_t>(len); ++i) {
+    CHECK(p->slot_offset(i) >= 0);
+    CHECK_EQ(p->slot_offset(i) % 64, 0);
+    CHECK(i < 2 || p->slot_offset(i) != p->slot_offset(i - 1));  // a kernel never writes over its input
+  }
+  CHECK_EQ(p->slot_offset(0), -1);  // the input is read in place
+  CHECK_EQ(p->arena_bytes(), 2 * slot);
+  CHECK(p->arena_bytes() < len * slot);
+
+  ProgramPtr m;
+  REQUIRE(compile(model().bytes(), &m).ok());
+  for (uint32_t i = 0; i < 9; ++i) CHECK(m->slot_offset(i) % 64 == 0 || m->slot_offset(i) == -1);
+}
+
+TEST(program, aligned_buffer_is_64_byte_aligned) {
+  for (std::size_t n : {1, 63, 64, 65, 1000}) {
+    wengert::AlignedBuffer b(n);
+    CHECK_EQ(reinterpret_cast<uintptr_t>(b.data()) % 64, 0u);
+  }
+}
+
+TEST(program, outputs_stay_live_to_the_end) {
+  // Node 1 is an output and also read by node 2: its slot must never be reused.
+  GraphBuilder b;
+  const uint32_t x = b.input(DType::f64, {16});
+  const uint32_t a = b.node(OpCode::exp, DType::f64, {16}, {x});
+  const uint32_t c = b.node(OpCode::neg, DType::f64, {16}, {a});
+  const uint32_t d = b.node(OpCode::sin, DType::f64, {16}, {c});
+  const uint32_t e = b.node(OpCode::cos, DType::f64, {16}, {d});
+  b.output(a);
+  b.output(e);
+  ProgramPtr p;
+  REQUIRE(compile(b.bytes(), &p).ok());
+  for (uint32_t i : {c, d, e}) CHECK(p->slot_offset(i) != p->slot_offset(a));
+  std::vector<std::vector<double>> in = {std::vector<double>(16, 0.5)}, out;
+  REQUIRE(run(*p, in, &out).ok());
+  CHECK(out[0][3] == std::exp(0.5));
+  CHECK(out[1][3] == std::cos(std::sin(-std::exp(0.5))));
+}
+
+TEST(program, dead_values_are_not_computed) {
+  GraphBuilder b;
+  const uint32_t x = b.input(DType::f64, {4});
+  b.node(OpCode::exp, DType::f64, {4}, {x});  // no output depends on it
+  b.output(b.node(OpCode::neg, DType::f64, {4}, {x}));
+  ProgramPtr p;
+  REQUIRE(compile(b.bytes(), &p).ok());
+  CHECK_EQ(p->num_steps(), 1u);
+  CHECK_EQ(p->slot_offset(1), -1);
+}
+
+TEST(program, arena_limit) {
+  ProgramPtr p;
+  const auto bytes = chain(100, 4).bytes();
+  const Status s = compile(bytes, &p, 1000);
+  CHECK(s.code == ErrorCode::arena_limit);
+  CHECK(s.message.find("over the limit of 1000") != std::string::npos);
+  CHECK(compile(bytes, &p, 2 * 832).ok());
+  CHECK(compile(bytes, &p, 2 * 832 - 1).code == ErrorCode::arena_limit);
+  // A single huge value (2^53 bytes) fails on the limit at compile time, not on an allocation.
+  GraphBuilder b;
+  const uint32_t x = b.input(DType::f64, {1});
+  b.output(b.node(OpCode::broadcast_to, DType::f64, {0x7FFFFFFF, 0x7FFFF}, {x}));
+  CHECK(compile(b.bytes(), &p, std::size_t{1} << 40).code == ErrorCode::arena_limit);
+}
+
+TEST(program, run_checks_the_callers_buffers) {
+  ProgramPtr p;
+  REQUIRE(compile(model().bytes(), &p).ok());
+  std::vector<double> x(40), w(15), s(3), q(25), t(24);
+  std::vector<float> xf(40);
+  auto in = [&](std::vector<InputView> v) { return v; };
+  std::vector<OutputView> outs = {{s.data(), DType::f64, 3}, {q.data(), DType::f64, 25}, {t.data(), DType::f64, 24}};
+  CHECK(p->run(in({{x.data(), DType::f64, 40}, {w.data(), DType::f64, 15}}), outs).ok());
+  CHECK(p->run(in({{x.data(), DType::f64, 40}}), outs).code == ErrorCode::input_count);
+  CHECK(p->run(in({{xf.data(), DType::f32, 40}, {w.data(), DType::f64, 15}}), outs).code == ErrorCode::input_dtype);
+  CHECK(p->run(in({{x.data(), DType::f64, 39}, {w.data(), DType::f64, 15}}), outs).code == ErrorCode::input_length);
+  const auto good_in = in({{x.data(), DType::f64, 40}, {w.data(), DType::f64, 15}});
+  std::vector<OutputView> two(outs.begin(), outs.begin() + 2);
+  CHECK(p->run(good_in, two).code == ErrorCode::output_spec);
+  auto bad_len = outs;
+  bad_len[1].length = 24;
+  CHECK(p->run(good_in, bad_len).code == ErrorCode::output_spec);
+  auto bad_type = outs;
+  bad_type[0].dtype = DType::f32;
+  CHECK(p->run(good_in, bad_type).code == ErrorCode::output_spec);
+}
+
+TEST(program, steady_state_run_allocates_nothing) {
+  ProgramPtr p;
+  REQUIRE(compile(model().bytes(), &p).ok());
+  const auto inputs = model_inputs();
+  std::vector<double> s(3), q(25), t(24);
+  const std::vector<InputView> in = {{inputs[0].data(), DType::f64, 40}, {inputs[1].data(), DType::f64, 15}};
+  const std::vector<OutputView> out = {{s.data(), DType::f64, 3}, {q.data(), DType::f64, 25}, {t.data(), DType::f64, 24}};
+  const uint64_t a0 = allocation_count();
+  REQUIRE(p->run(in, out).ok());
+  const uint64_t a1 = allocation_count();
+  CHECK(a1 > a0);  // the first run creates the arena
+  for (int i = 0; i < 3; ++i) REQUIRE(p->run(in, out).ok());
+  CHECK_EQ(allocation_count() - a1, 0u);
+  CHECK_EQ(p->num_pooled_arenas(), 1u);
+}
+
+TEST(program, runs_are_deterministic) {
+  ProgramPtr p;
+  REQUIRE(compile(model().bytes(), &p).ok());
+  std::vector<std::vector<double>> a, b;
+  REQUIRE(run(*p, model_inputs(), &a).ok());
+  REQUIRE(run(*p, model_inputs(), &b).ok());
+  REQUIRE(a.size() == b.size());
+  for (std::size_t o = 0; o < a.size(); ++o) CHECK(std::memcmp(a[o].data(), b[o].data(), a[o].size() * 8) == 0);
+  // A second compile of the same bytes gives the same bits too.
+  ProgramPtr p2;
+  REQUIRE(compile(model().bytes(), &p2).ok());
+  REQUIRE(run(*p2, model_inputs(), &b).ok());
+  for (std::size_t o = 0; o < a.size(); ++o) CHECK(std::memcmp(a[o].data(), b[o].data(), a[o].size() * 8) == 0);
+}
+
+TEST(program, concurrent_runs_of_one_program) {
+  ProgramPtr p;
+  REQUIRE(compile(model().bytes(), &p).ok());
+  std::vector<std::vector<double>> want;
+  REQUIRE(run(*p, model_inputs(), &want).ok());
+  std::vector<int> ok(4, 0);
+  std::vector<std::thread> threads;
+  for (int k = 0; k < 4; ++k) {
+    threads.emplace_back([&, k] {
+      const auto in = model_inputs();
+      std::vector<std::vector<double>> got;
+      bool all = true;
+      for (int i = 0; i < 200; ++i) all = all && run(*p, in, &got).ok() && got == want;
+      ok[k] = all;
+    });
+  }
+  for (auto& t : threads) t.join();
+  for (int k = 0; k < 4; ++k) CHECK(ok[k]);
+  CHECK(p->num_pooled_arenas() >= 1u);
+}
+
+TEST(program, zero_sized_values) {
+  GraphBuilder b;
+  const uint32_t x = b.input(DType::f64, {0, 3});
+  const uint32_t y = b.node(OpCode::exp, DType::f64, {0, 3}, {x});
+  b.output(b.node(OpCode::reduce_sum, DType::f64, {3}, {y}, {0, 0}));
+  b.output(y);
+  ProgramPtr p;
+  REQUIRE(compile(b.bytes(), &p).ok());
+  std::vector<std::vector<double>> in = {{}}, out;
+  REQUIRE(run(*p, in, &out).ok());
+  CHECK((out[0] == std::vector<double>{0, 0, 0}));
+  CHECK(out[1].empty());
+}
+
+TEST(program, int32_args_are_checked_and_unused) {
+  GraphBuilder b;
+  const uint32_t x = b.input(DType::f64, {2});
+  b.input(DType::i32, {3});
+  b.output(b.node(OpCode::neg, DType::f64, {2}, {x}));
+  ProgramPtr p;
+  REQUIRE(compile(b.bytes(), &p).ok());
+  std::vector<double> xv = {1, 2}, o(2);
+  std::vector<int32_t> iv = {1, 2, 3};
+  std::vector<InputView> in = {{xv.data(), DType::f64, 2}, {iv.data(), DType::i32, 3}};
+  std::vector<OutputView> out = {{o.data(), DType::f64, 2}};
+  REQUIRE(p->run(in, out).ok());
+  CHECK(o[1] == -2);
+  in[1].dtype = DType::f32;
+  CHECK(p->run(in, out).code == ErrorCode::input_dtype);
+}
+
+}  // namespace
+}  // namespace wt

@@ -1,0 +1,113 @@
+// Helpers shared by the native tests: compiling a builder's graph, running it on plain vectors,
+// and the index arithmetic of the naive reference implementations.
+#pragma once
+
+#include <cmath>
+#include <cstring>
+#include <memory>
+#include <random>
+#include <vector>
+
+#include "graph_builder.h"
+#include "program.h"
+
+namespace wt {
+
+using wengert::InputView;
+using wengert::OutputView;
+using wengert::Program;
+using wengert::Status;
+using Dims = std::vector<uint32_t>;
+using ProgramPtr = std::shared_ptr<const Program>;
+
+template <class T>
+constexpr DType dtype_of() {
+  return sizeof(T) == 8 ? DType::f64 : DType::f32;
+}
+
+inline Status compile(const std::vector<uint8_t>& bytes, ProgramPtr* out, std::size_t limit = std::size_t{1} << 30) {
+  return Program::compile(bytes.data(), bytes.size(), limit, out);
+}
+
+// The opcode of the op with this name, from the generated table.
+inline OpCode op_named(const char* name) {
+  for (const wengert::OpInfo& op : wengert::kOps) {
+    if (std::strcmp(op.name, name) == 0) return static_cast<OpCode>(op.code);
+  }
+  return static_cast<OpCode>(0xFFFF);
+}
+
+inline uint64_t count(const Dims& d) {
+  uint64_t n = 1;
+  for (uint32_t x : d) n *= x;
+  return n;
+}
+
+inline Dims unravel(uint64_t flat, const Dims& d) {
+  Dims idx(d.size());
+  for (std::size_t k = d.size(); k-- > 0;) {
+    idx[k] = static_cast<uint32_t>(flat % d[k]);
+    flat /= d[k];
+  }
+  return idx;
+}
+
+inline uint64_t ravel(const Dims& idx, const Dims& d) {
+  uint64_t f = 0;
+  for (std::size_t k = 0; k < d.size(); ++k) f = f * d[k] + idx[k];
+  return f;
+}
+
+// The flat index into `in` (NumPy-broadcast to out) of the output index `idx`.
+inline uint64_t broadcast_index(const Dims& idx, const Dims& in) {
+  const std::size_t lead = idx.size() - in.size();
+  uint64_t f = 0;
+  for (std::size_t k = 0; k < in.size(); ++k) f = f * in[k] + (in[k] == 1 ? 0 : idx[k + lead]);
+  return f;
+}
+
+inline Dims broadcast_dims(const Dims& a, const Dims& b) {
+  const std::size_t r = std::max(a.size(), b.size());
+  Dims out(r);
+  for (std::size_t k = 0; k < r; ++k) {
+    const std::ptrdiff_t ia = std::ptrdiff_t(k) - std::ptrdiff_t(r - a.size());
+    const std::ptrdiff_t ib = std::ptrdiff_t(k) - std::ptrdiff_t(r - b.size());
+    const uint32_t da = ia >= 0 ? a[ia] : 1, db = ib >= 0 ? b[ib] : 1;
+    out[k] = da == 1 ? db : da;
+  }
+  return out;
+}
+
+template <class T>
+std::vector<T> random_values(uint64_t n, std::mt19937_64& rng, double lo = -3, double hi = 3) {
+  std::uniform_real_distribution<double> u(lo, hi);
+  std::vector<T> v(n);
+  for (auto& x : v) x = static_cast<T>(u(rng));
+  return v;
+}
+
+// Runs p on inputs of one element type; returns the status and fills `outs`.
+template <class T>
+Status run(const Program& p, const std::vector<std::vector<T>>& inputs, std::vector<std::vector<T>>* outs) {
+  std::vector<InputView> in;
+  for (const auto& v : inputs) in.push_back(InputView{v.data(), dtype_of<T>(), v.size()});
+  outs->clear();
+  for (const auto& s : p.output_specs()) outs->emplace_back(s.length);
+  std::vector<OutputView> out;
+  for (auto& v : *outs) out.push_back(OutputView{v.data(), dtype_of<T>(), v.size()});
+  return p.run(in, out);
+}
+
+// Equal bits, or both NaN.
+template <class T>
+bool same(T a, T b) {
+  return (std::isnan(a) && std::isnan(b)) || std::memcmp(&a, &b, sizeof(T)) == 0;
+}
+
+template <class T>
+bool close(T a, T b) {
+  const double tol = sizeof(T) == 8 ? 1e-12 : 1e-5;
+  return std::abs(double(a) - double(b)) <= tol * (1 + std::abs(double(b)));
+}
+
+}  // namespace wt
