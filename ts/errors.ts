@@ -1,0 +1,80 @@
+/**
+ * Every error wengert throws carries a stable `code` (`WENGERT_…`), listed with its cause and fix
+ * in docs/ERRORS.md. `err instanceof WengertError` is true for all of them, including the
+ * `TypeError`/`RangeError` subclasses used for bad run-time inputs.
+ */
+
+/** The stable error codes. */
+export type ErrorCode =
+  | 'WENGERT_SHAPE_MISMATCH'
+  | 'WENGERT_DTYPE_MISMATCH'
+  | 'WENGERT_INVALID_ARGUMENT'
+  | 'WENGERT_TRACE'
+  | 'WENGERT_NOT_SCALAR'
+  | 'WENGERT_INPUT_COUNT'
+  | 'WENGERT_INPUT_LENGTH'
+  | 'WENGERT_INPUT_DTYPE'
+  | 'WENGERT_OUTPUT_SPEC'
+  | 'WENGERT_BAD_GRAPH'
+  | 'WENGERT_ARENA_LIMIT'
+  | 'WENGERT_OUT_OF_MEMORY'
+  | 'WENGERT_DISPOSED'
+  | 'WENGERT_NATIVE_LOAD'
+  | 'WENGERT_INTERNAL';
+
+function isCoded(value: unknown): value is Error & { code: string } {
+  if (!(value instanceof Error)) return false;
+  const code: unknown = (value as Error & { code?: unknown }).code;
+  return typeof code === 'string' && code.startsWith('WENGERT_');
+}
+
+/** The base class of wengert's errors. `instanceof WengertError` matches every coded wengert error. */
+export class WengertError extends Error {
+  /** The stable error code. */
+  readonly code: ErrorCode;
+  constructor(code: ErrorCode, message: string) {
+    super(message);
+    this.name = 'WengertError';
+    this.code = code;
+  }
+  static override [Symbol.hasInstance](value: unknown): boolean {
+    return isCoded(value);
+  }
+}
+
+/** A value of the wrong type or dtype was passed (for example a Float32Array for a float64 argument). */
+export class WengertTypeError extends TypeError {
+  /** The stable error code. */
+  readonly code: ErrorCode;
+  constructor(code: ErrorCode, message: string) {
+    super(message);
+    this.name = 'WengertTypeError';
+    this.code = code;
+  }
+}
+
+/** A count or length is out of range (for example an input array of the wrong length). */
+export class WengertRangeError extends RangeError {
+  /** The stable error code. */
+  readonly code: ErrorCode;
+  constructor(code: ErrorCode, message: string) {
+    super(message);
+    this.name = 'WengertRangeError';
+    this.code = code;
+  }
+}
+
+const TYPE_CODES = new Set<string>(['WENGERT_INPUT_DTYPE']);
+const RANGE_CODES = new Set<string>(['WENGERT_INPUT_COUNT', 'WENGERT_INPUT_LENGTH', 'WENGERT_OUTPUT_SPEC']);
+
+/** Re-raise an error from the native engine as the matching wengert error class. */
+export function fromNative(err: unknown): Error {
+  if (isCoded(err)) {
+    const code = err.code as ErrorCode;
+    if (TYPE_CODES.has(code)) return new WengertTypeError(code, err.message);
+    if (RANGE_CODES.has(code)) return new WengertRangeError(code, err.message);
+    return new WengertError(code, err.message);
+  }
+  if (err instanceof Error) return new WengertError('WENGERT_INTERNAL', `native engine: ${err.message}`);
+  return new WengertError('WENGERT_INTERNAL', `native engine: ${String(err)}`);
+}

@@ -1,0 +1,84 @@
+/**
+ * The traced program: a flat list of nodes in SSA order (a Wengert list). Node `i` reads only nodes
+ * with smaller ids, so the graph is acyclic by construction and every pass is one loop.
+ */
+import type { DType, FloatArray } from './dtype.js';
+import type { Shape } from './shape.js';
+import type { OpName } from './generated/ops.js';
+import { WengertError } from './errors.js';
+
+/** The static type of an argument: dtype and shape. Made by {@link f64} and {@link f32}. */
+export interface ArgSpec {
+  readonly dtype: DType;
+  readonly shape: Shape;
+}
+
+/** One entry of the Wengert list. */
+export class Node {
+  constructor(
+    readonly id: number,
+    readonly op: OpName,
+    readonly inputs: readonly Node[],
+    readonly shape: Shape,
+    readonly dtype: DType,
+    /** Integer attributes, as serialized (docs/FORMAT.md). */
+    readonly iattrs: readonly number[] = [],
+    /** Constant data (op `constant` only). */
+    readonly data?: FloatArray,
+  ) {}
+}
+
+/** A traced program under construction. */
+export class Graph {
+  readonly nodes: Node[] = [];
+  private readonly scalarConstants = new Map<string, Node>();
+
+  constructor(readonly args: readonly ArgSpec[]) {}
+
+  add(op: OpName, inputs: readonly Node[], shape: Shape, dtype: DType, iattrs: readonly number[] = [], data?: FloatArray): Node {
+    for (const input of inputs) {
+      if (this.nodes[input.id] !== input) {
+        throw new WengertError('WENGERT_TRACE', `op ${op}: an input belongs to another traced function`);
+      }
+    }
+    const node = new Node(this.nodes.length, op, inputs, [...shape], dtype, iattrs, data);
+    this.nodes.push(node);
+    return node;
+  }
+
+  /** A scalar constant, shared by every use of the same value and dtype. */
+  scalar(value: number, dtype: DType): Node {
+    const key = `${dtype}:${Object.is(value, -0) ? '-0' : String(value)}`;
+    let node = this.scalarConstants.get(key);
+    if (node === undefined) {
+      const data = dtype === 'float64' ? new Float64Array([value]) : new Float32Array([value]);
+      node = this.add('constant', [], [], dtype, [], data);
+      this.scalarConstants.set(key, node);
+    }
+    return node;
+  }
+}
+
+let active: Graph | undefined;
+
+/** The graph being traced, or an error naming the op if none is. */
+export function activeGraph(op: string): Graph {
+  if (active === undefined) {
+    throw new WengertError(
+      'WENGERT_TRACE',
+      `wg.${op} was called outside a traced function: ops build a graph and only run inside wg.compile(fn, ...)`,
+    );
+  }
+  return active;
+}
+
+/** Run `fn` with `graph` as the active trace. */
+export function withGraph<T>(graph: Graph, fn: () => T): T {
+  const saved = active;
+  active = graph;
+  try {
+    return fn();
+  } finally {
+    active = saved;
+  }
+}

@@ -1,0 +1,50 @@
+/**
+ * The typed surface of the native addon (native/src/addon.cpp), so no untyped native value leaks
+ * into the rest of the TypeScript. The addon is found by node-gyp-build: a prebuilt binary from
+ * prebuilds/ when one matches, else the one built from source at install (build/Release).
+ */
+import { WengertError } from './errors.js';
+import { packageRoot } from './callsite.js';
+import loadAddon from 'node-gyp-build';
+
+/** A typed array the engine reads as an input. */
+export type NativeInput = Float64Array | Float32Array | Int32Array;
+/** A typed array the engine writes an output into. */
+export type NativeOutput = Float64Array | Float32Array;
+
+/** A compiled, validated program held by the engine. */
+export interface NativeProgram {
+  /** Run synchronously, writing each output into the caller's array. */
+  run(inputs: readonly NativeInput[], outputs: readonly NativeOutput[]): void;
+  /** Run on a worker thread; the inputs and outputs must not be touched until it settles. */
+  runAsync(inputs: readonly NativeInput[], outputs: readonly NativeOutput[]): Promise<void>;
+  /** Bytes of the program's arena (one per concurrent run). */
+  arenaBytes(): number;
+  /** Free the program now; later runs throw WENGERT_DISPOSED. */
+  dispose(): void;
+}
+
+/** The addon's exports. */
+export interface NativeBinding {
+  readonly formatVersion: number;
+  opNames(): string[];
+  compile(graph: Uint8Array, maxArenaBytes: number): NativeProgram;
+}
+
+let binding: NativeBinding | undefined;
+
+/** The loaded addon (loaded on first use). */
+export function nativeBinding(): NativeBinding {
+  if (binding === undefined) {
+    try {
+      binding = loadAddon(packageRoot()) as NativeBinding;
+    } catch (err) {
+      throw new WengertError(
+        'WENGERT_NATIVE_LOAD',
+        `the wengert native engine could not be loaded (${err instanceof Error ? err.message : String(err)}); ` +
+          'reinstall the package so that it builds from source (needs python3, make and a C++20 compiler) or use a platform with a prebuilt binary',
+      );
+    }
+  }
+  return binding;
+}
