@@ -7,13 +7,14 @@
  * and reach the output; every other cotangent is a symbolic zero and costs nothing. Contributions
  * to a node's cotangent are added in a fixed order (reverse node order, then operand order), so
  * the result is deterministic. Cotangents of broadcast operands are summed back to their shape here,
- * once, not in each rule.
+ * once, not in each rule. Elementwise ops declare only their partial derivatives (ops.json `d`);
+ * the same partials will give their forward-mode rule.
  */
 import { WengertError } from './errors.js';
 import type { Graph, Node } from './graph.js';
 import { OPS, type OpName } from './generated/ops.js';
 import { compileRule } from './expr.js';
-import * as ops from './ops.js';
+import * as ops from './ops/index.js';
 import { sameShape, fmt } from './shape.js';
 import { Tensor, type TensorLike } from './tensor.js';
 
@@ -49,24 +50,34 @@ const STRUCTURAL_RULES: Partial<Record<OpName, VjpRule>> = {
 
 const elementwiseRules = new Map<OpName, VjpRule>();
 
+/**
+ * `g · ∂`, the contribution of a cotangent through one partial derivative. A numeric partial
+ * needs no multiply (±1) or no contribution (0); a tensor partial is applied with safe_mul, which
+ * keeps a zero cotangent zero even where the partial is infinite (sqrt at 0, log at 0).
+ */
+function applyPartial(g: Tensor, partial: TensorLike): Tensor | undefined {
+  if (typeof partial === 'number') {
+    if (partial === 0) return undefined;
+    if (partial === 1) return g;
+    if (partial === -1) return ops.neg(g);
+    return ops.mul(g, partial);
+  }
+  return ops.binary('safe_mul', g, partial);
+}
+
 function elementwiseRule(op: OpName): VjpRule | undefined {
   const cached = elementwiseRules.get(op);
   if (cached !== undefined) return cached;
-  const src = (OPS[op] as { vjp?: readonly string[] }).vjp;
+  const src = (OPS[op] as { d?: readonly string[] }).d;
   if (src === undefined) return undefined;
-  const compiled = src.map(compileRule);
+  const partials = src.map(compileRule);
   const rule: VjpRule = (g, _node, inputs, out) => {
-    const env: Record<string, Tensor> = { g, z: out, x: inputs[0]! };
+    const env: Record<string, Tensor> = { z: out, x: inputs[0]! };
     if (inputs[1] !== undefined) env['y'] = inputs[1];
-    return compiled.map((c, k) => asTensor(c(env), src[k]!));
+    return partials.map((d) => applyPartial(g, d(env)));
   };
   elementwiseRules.set(op, rule);
   return rule;
-}
-
-function asTensor(v: TensorLike, src: string): Tensor {
-  if (v instanceof Tensor) return v;
-  throw new WengertError('WENGERT_INTERNAL', `derivative rule "${src}" does not depend on g`);
 }
 
 /** The reverse-mode rule of an op, or undefined if it has no derivative. */

@@ -5,7 +5,7 @@
  * elementwise ops by IR name. Each expression is parsed once.
  */
 import { OPS, type OpName } from './generated/ops.js';
-import { binary, unary } from './ops.js';
+import { binary, unary } from './ops/index.js';
 import type { Tensor, TensorLike } from './tensor.js';
 
 type Env = Readonly<Record<string, Tensor>>;
@@ -45,7 +45,17 @@ export function compileRule(src: string): Compiled {
     if (toks[pos] !== t) throw new Error(`rule "${src}": expected ${t} at token ${pos}`);
     pos++;
   };
-  const fold = (op: OpName, a: Compiled, b: Compiled): Compiled => (env) => binary(op, a(env), b(env));
+  // Arithmetic on numbers alone is folded here: it has no tensor to record it in.
+  const fold =
+    (op: 'add' | 'sub' | 'mul' | 'div', a: Compiled, b: Compiled): Compiled =>
+    (env) => {
+      const x = a(env);
+      const y = b(env);
+      if (typeof x === 'number' && typeof y === 'number') {
+        return op === 'add' ? x + y : op === 'sub' ? x - y : op === 'mul' ? x * y : x / y;
+      }
+      return binary(op, x, y);
+    };
 
   function expr(): Compiled {
     let left = term();
@@ -70,7 +80,10 @@ export function compileRule(src: string): Compiled {
     if (t === undefined) throw new Error(`rule "${src}": unexpected end`);
     if (t === '-') {
       const inner = factor();
-      return (env) => unary('neg', inner(env));
+      return (env) => {
+        const v = inner(env);
+        return typeof v === 'number' ? -v : unary('neg', v);
+      };
     }
     if (t === '(') {
       const inner = expr();

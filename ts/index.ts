@@ -13,7 +13,7 @@ export type { DType, FloatArray } from './dtype.js';
 export type { Shape } from './shape.js';
 export { WengertError, WengertTypeError, WengertRangeError } from './errors.js';
 export type { ErrorCode } from './errors.js';
-export type { ReduceOptions } from './ops.js';
+export type { ReduceOptions } from './ops/index.js';
 export {
   add,
   sub,
@@ -41,4 +41,4 @@ export {
   transpose,
   matmul,
   constant,
-} from './ops.js';
+} from './ops/index.js';

@@ -3,7 +3,7 @@ import type { DType } from './dtype.js';
 import type { Graph, Node } from './graph.js';
 import type { Shape } from './shape.js';
 import { sizeOf } from './shape.js';
-import * as ops from './ops.js';
+import * as ops from './ops/index.js';
 
 /** A tensor or a plain number (a number takes the dtype of the tensor it meets). */
 export type TensorLike = Tensor | number;

@@ -30,11 +30,11 @@ function check(ops) {
     }
     if (typeof op.doc !== 'string' || op.doc.length === 0) throw new Error(`op ${op.name} needs a doc`);
     const elementwise = op.kind === 'unary' || op.kind === 'binary';
-    if (elementwise && op.grad === 'rule' && !(Array.isArray(op.vjp) && op.vjp.length === op.arity)) {
-      throw new Error(`elementwise op ${op.name} needs one vjp expression per input`);
+    if (elementwise && op.grad === 'rule' && !(Array.isArray(op.d) && op.d.length === op.arity)) {
+      throw new Error(`elementwise op ${op.name} needs one partial derivative expression (d) per input`);
     }
-    if (op.vjp !== undefined && (!elementwise || op.grad !== 'rule')) {
-      throw new Error(`op ${op.name}: vjp expressions are only for differentiable elementwise ops`);
+    if (op.d !== undefined && (!elementwise || op.grad !== 'rule')) {
+      throw new Error(`op ${op.name}: partial derivatives (d) are only for differentiable elementwise ops`);
     }
     names.add(op.name);
     codes.add(op.code);
@@ -123,8 +123,8 @@ function tsModule() {
   L.push('  readonly arity: number;');
   L.push("  readonly grad: 'rule' | 'none';");
   L.push('  readonly doc: string;');
-  L.push('  /** Elementwise derivative rules, one expression per input (see ts/expr.ts). */');
-  L.push('  readonly vjp?: readonly string[];');
+  L.push('  /** Partial derivatives of an elementwise op, one expression per input (see ts/expr.ts). */');
+  L.push('  readonly d?: readonly string[];');
   L.push('}');
   L.push('');
   L.push('/** Every IR op, by name. */');
@@ -132,7 +132,7 @@ function tsModule() {
   for (const op of ops) {
     L.push(
       `  ${op.name}: { code: ${op.code}, kind: '${op.kind}', arity: ${op.arity}, grad: '${op.grad}', doc: ${JSON.stringify(op.doc)}` +
-        (op.vjp ? `, vjp: ${JSON.stringify(op.vjp)}` : '') +
+        (op.d ? `, d: ${JSON.stringify(op.d)}` : '') +
         ' },',
     );
   }
@@ -154,13 +154,15 @@ function opsDoc() {
   L.push('functions (`wg.mean`, `wg.matmul` on vectors, …) are built from them in TypeScript; their');
   L.push('TSDoc states each one\'s definition, domain and derivative convention.');
   L.push('');
-  L.push('In the rules, `x` and `y` are the inputs, `z` the output and `g` its cotangent.');
+  L.push('For elementwise ops the derivative column gives the partial derivatives, one per input, in');
+  L.push('the inputs `x`, `y` and the output `z`; reverse mode applies each to the cotangent `g` as');
+  L.push('`safe_mul(g, ∂)`, so a zero cotangent never meets an infinite partial as NaN.');
   L.push('');
   L.push('| op | opcode | kind | arity | derivative | definition |');
   L.push('| --- | --- | --- | --- | --- | --- |');
   for (const op of ops) {
     let d = op.grad === 'rule' ? 'yes' : 'none (zero)';
-    if (op.vjp) d = op.vjp.map((r) => `\`${r}\``).join(', ');
+    if (op.d) d = op.d.map((r) => `\`${r}\``).join(', ');
     L.push(`| \`${op.name}\` | ${op.code} | ${op.kind} | ${op.arity} | ${d.replace(/\|/g, '\\|')} | ${op.doc.replace(/\|/g, '\\|')} |`);
   }
   L.push('');

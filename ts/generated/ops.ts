@@ -10,33 +10,34 @@ export interface OpEntry {
   readonly arity: number;
   readonly grad: 'rule' | 'none';
   readonly doc: string;
-  /** Elementwise derivative rules, one expression per input (see ts/expr.ts). */
-  readonly vjp?: readonly string[];
+  /** Partial derivatives of an elementwise op, one expression per input (see ts/expr.ts). */
+  readonly d?: readonly string[];
 }
 
 /** Every IR op, by name. */
 export const OPS = {
   input: { code: 0, kind: 'input', arity: 0, grad: 'rule', doc: "The value of argument `arg_index`, read in place from the caller's typed array." },
   constant: { code: 1, kind: 'constant', arity: 0, grad: 'none', doc: "A tensor stored in the graph's constant pool." },
-  neg: { code: 10, kind: 'unary', arity: 1, grad: 'rule', doc: "-x", vjp: ["-g"] },
-  abs: { code: 11, kind: 'unary', arity: 1, grad: 'rule', doc: "|x|; derivative sign(x), so abs'(0) = 0.", vjp: ["g * sign(x)"] },
+  neg: { code: 10, kind: 'unary', arity: 1, grad: 'rule', doc: "-x", d: ["-1"] },
+  abs: { code: 11, kind: 'unary', arity: 1, grad: 'rule', doc: "|x|; derivative sign(x), so abs'(0) = 0.", d: ["sign(x)"] },
   sign: { code: 12, kind: 'unary', arity: 1, grad: 'none', doc: "-1, 0 or 1 by the sign of x (NaN stays NaN); derivative zero." },
-  exp: { code: 13, kind: 'unary', arity: 1, grad: 'rule', doc: "e^x", vjp: ["g * z"] },
-  log: { code: 14, kind: 'unary', arity: 1, grad: 'rule', doc: "Natural logarithm; domain x > 0.", vjp: ["g / x"] },
-  sqrt: { code: 15, kind: 'unary', arity: 1, grad: 'rule', doc: "Square root; domain x >= 0 (derivative infinite at 0).", vjp: ["g / (2 * z)"] },
-  square: { code: 16, kind: 'unary', arity: 1, grad: 'rule', doc: "x²", vjp: ["g * (2 * x)"] },
-  sin: { code: 17, kind: 'unary', arity: 1, grad: 'rule', doc: "Sine (radians).", vjp: ["g * cos(x)"] },
-  cos: { code: 18, kind: 'unary', arity: 1, grad: 'rule', doc: "Cosine (radians).", vjp: ["-(g * sin(x))"] },
-  tanh: { code: 19, kind: 'unary', arity: 1, grad: 'rule', doc: "Hyperbolic tangent; derivative 1 - tanh(x)².", vjp: ["g * (1 - z * z)"] },
-  sigmoid: { code: 20, kind: 'unary', arity: 1, grad: 'rule', doc: "1 / (1 + e^-x), evaluated without overflow for any x; derivative σ(x)(1 - σ(x)).", vjp: ["g * (z * (1 - z))"] },
-  softplus: { code: 21, kind: 'unary', arity: 1, grad: 'rule', doc: "log(1 + e^x), evaluated as max(x, 0) + log1p(e^-|x|) so it neither overflows nor loses precision; derivative σ(x).", vjp: ["g * sigmoid(x)"] },
-  relu: { code: 22, kind: 'unary', arity: 1, grad: 'rule', doc: "max(x, 0) (NaN stays NaN); derivative 1 for x > 0 and 0 for x <= 0 (relu'(0) = 0).", vjp: ["g * greater(x, 0)"] },
-  add: { code: 40, kind: 'binary', arity: 2, grad: 'rule', doc: "x + y, broadcasting.", vjp: ["g","g"] },
-  sub: { code: 41, kind: 'binary', arity: 2, grad: 'rule', doc: "x - y, broadcasting.", vjp: ["g","-g"] },
-  mul: { code: 42, kind: 'binary', arity: 2, grad: 'rule', doc: "x · y, broadcasting.", vjp: ["g * y","g * x"] },
-  div: { code: 43, kind: 'binary', arity: 2, grad: 'rule', doc: "x / y, broadcasting.", vjp: ["g / y","-(g * z / y)"] },
-  pow: { code: 44, kind: 'binary', arity: 2, grad: 'rule', doc: "x^y, broadcasting; the derivative in y needs x > 0.", vjp: ["g * (y * pow(x, y - 1))","g * (z * log(x))"] },
+  exp: { code: 13, kind: 'unary', arity: 1, grad: 'rule', doc: "e^x", d: ["z"] },
+  log: { code: 14, kind: 'unary', arity: 1, grad: 'rule', doc: "Natural logarithm; domain x > 0.", d: ["1 / x"] },
+  sqrt: { code: 15, kind: 'unary', arity: 1, grad: 'rule', doc: "Square root; domain x >= 0 (derivative infinite at 0).", d: ["0.5 / z"] },
+  square: { code: 16, kind: 'unary', arity: 1, grad: 'rule', doc: "x²", d: ["2 * x"] },
+  sin: { code: 17, kind: 'unary', arity: 1, grad: 'rule', doc: "Sine (radians).", d: ["cos(x)"] },
+  cos: { code: 18, kind: 'unary', arity: 1, grad: 'rule', doc: "Cosine (radians).", d: ["-sin(x)"] },
+  tanh: { code: 19, kind: 'unary', arity: 1, grad: 'rule', doc: "Hyperbolic tangent; derivative 1 - tanh(x)².", d: ["1 - z * z"] },
+  sigmoid: { code: 20, kind: 'unary', arity: 1, grad: 'rule', doc: "1 / (1 + e^-x), evaluated without overflow for any x; derivative σ(x)(1 - σ(x)).", d: ["z * (1 - z)"] },
+  softplus: { code: 21, kind: 'unary', arity: 1, grad: 'rule', doc: "log(1 + e^x), evaluated as max(x, 0) + log1p(e^-|x|) so it neither overflows nor loses precision; derivative σ(x).", d: ["sigmoid(x)"] },
+  relu: { code: 22, kind: 'unary', arity: 1, grad: 'rule', doc: "max(x, 0) (NaN stays NaN); derivative 1 for x > 0 and 0 for x <= 0 (relu'(0) = 0).", d: ["greater(x, 0)"] },
+  add: { code: 40, kind: 'binary', arity: 2, grad: 'rule', doc: "x + y, broadcasting.", d: ["1","1"] },
+  sub: { code: 41, kind: 'binary', arity: 2, grad: 'rule', doc: "x - y, broadcasting.", d: ["1","-1"] },
+  mul: { code: 42, kind: 'binary', arity: 2, grad: 'rule', doc: "x · y, broadcasting.", d: ["y","x"] },
+  div: { code: 43, kind: 'binary', arity: 2, grad: 'rule', doc: "x / y, broadcasting.", d: ["1 / y","-z / y"] },
+  pow: { code: 44, kind: 'binary', arity: 2, grad: 'rule', doc: "x^y, broadcasting; the derivative in y needs x > 0.", d: ["y * pow(x, y - 1)","z * log(x)"] },
   greater: { code: 45, kind: 'binary', arity: 2, grad: 'none', doc: "1 where x > y, else 0, in the inputs' dtype (a mask); derivative zero." },
+  safe_mul: { code: 46, kind: 'binary', arity: 2, grad: 'rule', doc: "x · y, except exactly 0 where x is 0 even if y is infinite or NaN; derivative rules apply a partial derivative y to a cotangent or tangent x with it.", d: ["y","x"] },
   reduce_sum: { code: 70, kind: 'reduce', arity: 1, grad: 'rule', doc: "Sum over the listed axes (ascending, distinct); reduced axes are kept with size 1 when keep_dims is 1." },
   reshape: { code: 90, kind: 'reshape', arity: 1, grad: 'rule', doc: "The same elements in row-major order under the node's shape." },
   broadcast_to: { code: 91, kind: 'broadcast', arity: 1, grad: 'rule', doc: "The input broadcast to the node's shape by NumPy's rules." },

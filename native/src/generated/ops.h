@@ -29,6 +29,7 @@ enum class OpCode : uint16_t {
   div = 43,
   pow = 44,
   greater = 45,
+  safe_mul = 46,
   reduce_sum = 70,
   reshape = 90,
   broadcast_to = 91,
@@ -78,13 +79,14 @@ inline constexpr OpInfo kOps[] = {
     {43, "div", OpKind::binary, 2, true},
     {44, "pow", OpKind::binary, 2, true},
     {45, "greater", OpKind::binary, 2, false},
+    {46, "safe_mul", OpKind::binary, 2, true},
     {70, "reduce_sum", OpKind::reduce, 1, true},
     {90, "reshape", OpKind::reshape, 1, true},
     {91, "broadcast_to", OpKind::broadcast, 1, true},
     {92, "transpose", OpKind::transpose, 1, true},
     {120, "matmul", OpKind::matmul, 2, true},
 };
-inline constexpr std::size_t kNumOps = 26;
+inline constexpr std::size_t kNumOps = 27;
 
 // The op with this opcode, or nullptr for an unknown opcode.
 inline const OpInfo* find_op(uint16_t code) {
@@ -153,12 +155,15 @@ struct pow {
 struct greater {
   template <class T> static inline T apply(T x, T y) { return (x > y) ? T(1) : T(0); }
 };
+struct safe_mul {
+  template <class T> static inline T apply(T x, T y) { return (x == T(0)) ? T(0) : x * y; }
+};
 }  // namespace scalar
 
 #define WENGERT_FOR_EACH_INPUT_OP(X) X(input)
 #define WENGERT_FOR_EACH_CONSTANT_OP(X) X(constant)
 #define WENGERT_FOR_EACH_UNARY_OP(X) X(neg) X(abs) X(sign) X(exp) X(log) X(sqrt) X(square) X(sin) X(cos) X(tanh) X(sigmoid) X(softplus) X(relu)
-#define WENGERT_FOR_EACH_BINARY_OP(X) X(add) X(sub) X(mul) X(div) X(pow) X(greater)
+#define WENGERT_FOR_EACH_BINARY_OP(X) X(add) X(sub) X(mul) X(div) X(pow) X(greater) X(safe_mul)
 #define WENGERT_FOR_EACH_REDUCE_OP(X) X(reduce_sum)
 #define WENGERT_FOR_EACH_RESHAPE_OP(X) X(reshape)
 #define WENGERT_FOR_EACH_BROADCAST_OP(X) X(broadcast_to)

@@ -1,0 +1,105 @@
+/**
+ * What every op shares: operand checking (dtype, graph, plain numbers), the errors that name the op,
+ * the shapes and the user's call site, and the recording of IR nodes. The public ops live beside
+ * this file, one module per family (elementwise, reduce, shape, linalg, constant).
+ */
+import type { DType } from '../dtype.js';
+import { WengertError } from '../errors.js';
+import { activeGraph, type Graph } from '../graph.js';
+import { userCallSite } from '../callsite.js';
+import type { OpName } from '../generated/ops.js';
+import { MAX_RANK, broadcastShapes, fmt, type Shape } from '../shape.js';
+import { Tensor, type TensorLike } from '../tensor.js';
+
+/** A `WENGERT_SHAPE_MISMATCH` error naming the op and the call site. */
+export function shapeError(op: string, detail: string): WengertError {
+  return new WengertError('WENGERT_SHAPE_MISMATCH', `wg.${op}: ${detail} (at ${userCallSite()})`);
+}
+
+/** A `WENGERT_INVALID_ARGUMENT` error naming the op and the call site. */
+export function argError(op: string, detail: string): WengertError {
+  return new WengertError('WENGERT_INVALID_ARGUMENT', `wg.${op}: ${detail} (at ${userCallSite()})`);
+}
+
+/** A short description of a value's type, for messages. */
+export function describe(x: unknown): string {
+  if (x === null) return 'null';
+  if (Array.isArray(x)) return 'an array';
+  return typeof x === 'object' ? ((x as object).constructor?.name ?? 'an object') : typeof x;
+}
+
+/** The graph and dtype shared by an op's operands (numbers adopt the tensors' dtype). */
+export function context(op: string, operands: readonly unknown[]): { graph: Graph; dtype: DType } {
+  let graph: Graph | undefined;
+  let dtype: DType | undefined;
+  for (const [i, x] of operands.entries()) {
+    if (x instanceof Tensor) {
+      if (graph !== undefined && x.graph !== graph) {
+        throw new WengertError('WENGERT_TRACE', `wg.${op}: operands come from different traced functions (at ${userCallSite()})`);
+      }
+      if (dtype !== undefined && x.dtype !== dtype) {
+        throw new WengertError(
+          'WENGERT_DTYPE_MISMATCH',
+          `wg.${op}: operand dtypes ${dtype} and ${x.dtype} differ; convert one explicitly (at ${userCallSite()})`,
+        );
+      }
+      graph = x.graph;
+      dtype = x.dtype;
+    } else if (typeof x !== 'number') {
+      throw new WengertError(
+        'WENGERT_INVALID_ARGUMENT',
+        `wg.${op}: operand ${i} must be a wg.Tensor or a number, got ${describe(x)} (at ${userCallSite()})`,
+      );
+    }
+  }
+  return { graph: graph ?? activeGraph(op), dtype: dtype ?? 'float64' };
+}
+
+/** A number as a scalar constant of `dtype`; a tensor as itself. */
+export function lift(x: TensorLike, graph: Graph, dtype: DType): Tensor {
+  return x instanceof Tensor ? x : new Tensor(graph.scalar(x, dtype), graph);
+}
+
+/** Record an IR node and return its tensor. */
+export function emit(graph: Graph, op: OpName, inputs: readonly Tensor[], shape: Shape, dtype: DType, iattrs: readonly number[] = []): Tensor {
+  if (shape.length > MAX_RANK) {
+    throw shapeError(op, `the result would have rank ${shape.length} (shape ${fmt(shape)}); the engine supports rank <= ${MAX_RANK}`);
+  }
+  return new Tensor(
+    graph.add(
+      op,
+      inputs.map((t) => t.node),
+      shape,
+      dtype,
+      iattrs,
+    ),
+    graph,
+  );
+}
+
+/** @internal Record an elementwise unary IR op. */
+export function unary(op: OpName, x: TensorLike): Tensor {
+  const { graph, dtype } = context(op, [x]);
+  const t = lift(x, graph, dtype);
+  return emit(graph, op, [t], t.shape, dtype);
+}
+
+/** @internal Record an elementwise binary IR op with NumPy broadcasting. */
+export function binary(op: OpName, a: TensorLike, b: TensorLike): Tensor {
+  const { graph, dtype } = context(op, [a, b]);
+  const ta = lift(a, graph, dtype);
+  const tb = lift(b, graph, dtype);
+  const shape = broadcastShapes(ta.shape, tb.shape);
+  if (shape === undefined) throw shapeError(op, `shapes ${fmt(ta.shape)} and ${fmt(tb.shape)} do not broadcast`);
+  return emit(graph, op, [ta, tb], shape, dtype);
+}
+
+/** An operand that must be a tensor (a number becomes a scalar constant). */
+export function tensorArg(op: string, x: unknown, what: string): Tensor {
+  if (x instanceof Tensor) return x;
+  if (typeof x === 'number') {
+    const { graph, dtype } = context(op, [x]);
+    return lift(x, graph, dtype);
+  }
+  throw argError(op, `${what} must be a wg.Tensor or a number, got ${describe(x)}`);
+}
