@@ -26,6 +26,7 @@ ErrorClass default_class(ErrorCode code) {
     case ErrorCode::input_dtype: return ErrorClass::type;
     case ErrorCode::input_count:
     case ErrorCode::input_length:
+    case ErrorCode::index_out_of_range:
     case ErrorCode::output_spec: return ErrorClass::range;
     default: return ErrorClass::error;
   }

@@ -7,12 +7,24 @@
 
 namespace wengert {
 
+// A kernel that meets bad data at run time (an index out of range) records it here and returns;
+// the run stops after that step with a coded error naming the node. Kernels that cannot fail
+// never touch it. Never allocates: the message is formed by the run, on the error path only.
+struct KernelFault {
+  ErrorCode code = ErrorCode::ok;
+  const char* what = "";  // a static description, e.g. "index"
+  int64_t value = 0;      // the offending value
+  int64_t position = 0;   // its element offset in the input it was read from
+  int64_t limit = 0;      // the valid range is [0, limit) (or as `what` says)
+};
+
 struct KernelCall {
   const Node* node;                          // the node computed: dtype, shape, attributes
   const int64_t* iattrs;                     // the node's integer attributes
   const Shape* in_shapes[kMaxInputs];        // shapes of its inputs
   const void* in[kMaxInputs];                // its inputs' values
   void* out;                                 // its value, node->bytes bytes
+  KernelFault* fault;                        // where a kernel reports bad data (see above)
 };
 
 using KernelFn = void (*)(const KernelCall& call);

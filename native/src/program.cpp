@@ -270,9 +270,11 @@ Status Program::run(std::span<const InputView> inputs, std::span<const OutputVie
   for (std::size_t a = 0; a < inputs.size(); ++a) {
     if (arg_node_[a] != kNoNode) values[arg_node_[a]] = const_cast<void*>(inputs[a].data);
   }
+  KernelFault fault;
   for (const Step& s : steps_) {
     const Node& nd = g.nodes[s.node];
     KernelCall call{};
+    call.fault = &fault;
     call.node = &nd;
     call.iattrs = g.iattrs_of(nd);
     call.out = values[s.node];
@@ -281,6 +283,12 @@ Status Program::run(std::span<const InputView> inputs, std::span<const OutputVie
       call.in_shapes[k] = &g.nodes[nd.inputs[k]].shape;
     }
     s.fn(call);
+    if (fault.code != ErrorCode::ok) {
+      release_arena(std::move(arena));
+      return Status::error(fault.code, "node " + std::to_string(s.node) + " (" + nd.op->name + "): " + fault.what + " " +
+                                           std::to_string(fault.value) + " at position " + std::to_string(fault.position) +
+                                           " is out of range [0, " + std::to_string(fault.limit) + ")");
+    }
   }
   for (std::size_t o = 0; o < outputs.size(); ++o) {
     const Node& nd = g.nodes[g.outputs[o]];

@@ -13,6 +13,7 @@ const char* error_code_name(ErrorCode code) {
     case ErrorCode::input_length: return "WENGERT_INPUT_LENGTH";
     case ErrorCode::output_spec: return "WENGERT_OUTPUT_SPEC";
     case ErrorCode::disposed: return "WENGERT_DISPOSED";
+    case ErrorCode::index_out_of_range: return "WENGERT_INDEX_OUT_OF_RANGE";
     case ErrorCode::internal: return "WENGERT_INTERNAL";
   }
   return "WENGERT_INTERNAL";

@@ -17,6 +17,7 @@ enum class ErrorCode : uint8_t {
   input_length,   // an input of the wrong element count
   output_spec,    // wrong number, element type or length of output buffers
   disposed,       // the program was disposed
+  index_out_of_range,  // an index input or constant names an element that does not exist
   internal,       // a bug in the engine
 };
 
