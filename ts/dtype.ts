@@ -1,17 +1,28 @@
 /** A floating-point element type. float64 is the default; float32 is opt-in. */
-export type DType = 'float64' | 'float32';
+export type FloatDType = 'float64' | 'float32';
 
-/** The typed array that holds values of a dtype. */
+/**
+ * An element type. Arithmetic is on float dtypes; int32 tensors hold indices (for `gather`,
+ * `oneHot`, `scatterAdd`) and results such as `argmax`.
+ */
+export type DType = FloatDType | 'int32';
+
+/** The typed array that holds values of a float dtype. */
 export type FloatArray = Float64Array | Float32Array;
 
+/** The typed array that holds values of any dtype. */
+export type DataArray = Float64Array | Float32Array | Int32Array;
+
 /** The typed array constructor for a dtype. */
-export function arrayType(dtype: DType): Float64ArrayConstructor | Float32ArrayConstructor {
-  return dtype === 'float64' ? Float64Array : Float32Array;
+export function arrayType(dtype: FloatDType): Float64ArrayConstructor | Float32ArrayConstructor;
+export function arrayType(dtype: DType): Float64ArrayConstructor | Float32ArrayConstructor | Int32ArrayConstructor;
+export function arrayType(dtype: DType): Float64ArrayConstructor | Float32ArrayConstructor | Int32ArrayConstructor {
+  return dtype === 'float64' ? Float64Array : dtype === 'float32' ? Float32Array : Int32Array;
 }
 
 /** The dtype code used in the serialized format (docs/FORMAT.md). */
 export function dtypeCode(dtype: DType): number {
-  return dtype === 'float64' ? 0 : 1;
+  return dtype === 'float64' ? 0 : dtype === 'float32' ? 1 : 2;
 }
 
 /** The size in bytes of one element. */
@@ -23,5 +34,11 @@ export function dtypeSize(dtype: DType): number {
 export function dtypeOf(value: unknown): DType | undefined {
   if (value instanceof Float64Array) return 'float64';
   if (value instanceof Float32Array) return 'float32';
+  if (value instanceof Int32Array) return 'int32';
   return undefined;
+}
+
+/** True for the float dtypes. */
+export function isFloat(dtype: DType): dtype is FloatDType {
+  return dtype !== 'int32';
 }

@@ -19,6 +19,7 @@ export type ErrorCode =
   | 'WENGERT_ARENA_LIMIT'
   | 'WENGERT_OUT_OF_MEMORY'
   | 'WENGERT_DISPOSED'
+  | 'WENGERT_INDEX_OUT_OF_RANGE'
   | 'WENGERT_NATIVE_LOAD'
   | 'WENGERT_INTERNAL';
 
@@ -65,7 +66,7 @@ export class WengertRangeError extends RangeError {
 }
 
 const TYPE_CODES = new Set<string>(['WENGERT_INPUT_DTYPE']);
-const RANGE_CODES = new Set<string>(['WENGERT_INPUT_COUNT', 'WENGERT_INPUT_LENGTH', 'WENGERT_OUTPUT_SPEC']);
+const RANGE_CODES = new Set<string>(['WENGERT_INPUT_COUNT', 'WENGERT_INPUT_LENGTH', 'WENGERT_OUTPUT_SPEC', 'WENGERT_INDEX_OUT_OF_RANGE']);
 
 /** Re-raise an error from the native engine as the matching wengert error class. */
 export function fromNative(err: unknown): Error {

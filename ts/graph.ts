@@ -2,10 +2,11 @@
  * The traced program: a flat list of nodes in SSA order (a Wengert list). Node `i` reads only nodes
  * with smaller ids, so the graph is acyclic by construction and every pass is one loop.
  */
-import type { DType, FloatArray } from './dtype.js';
+import type { DataArray, DType } from './dtype.js';
 import type { Shape } from './shape.js';
 import type { OpName } from './generated/ops.js';
 import { WengertError } from './errors.js';
+import { arrayType } from './dtype.js';
 
 /** The static type of an argument: dtype and shape. Made by {@link f64} and {@link f32}. */
 export interface ArgSpec {
@@ -24,7 +25,7 @@ export class Node {
     /** Integer attributes, as serialized (docs/FORMAT.md). */
     readonly iattrs: readonly number[] = [],
     /** Constant data (op `constant` only). */
-    readonly data?: FloatArray,
+    readonly data?: DataArray,
   ) {}
 }
 
@@ -35,7 +36,7 @@ export class Graph {
 
   constructor(readonly args: readonly ArgSpec[]) {}
 
-  add(op: OpName, inputs: readonly Node[], shape: Shape, dtype: DType, iattrs: readonly number[] = [], data?: FloatArray): Node {
+  add(op: OpName, inputs: readonly Node[], shape: Shape, dtype: DType, iattrs: readonly number[] = [], data?: DataArray): Node {
     for (const input of inputs) {
       if (this.nodes[input.id] !== input) {
         throw new WengertError('WENGERT_TRACE', `op ${op}: an input belongs to another traced function`);
@@ -51,7 +52,7 @@ export class Graph {
     const key = `${dtype}:${Object.is(value, -0) ? '-0' : String(value)}`;
     let node = this.scalarConstants.get(key);
     if (node === undefined) {
-      const data = dtype === 'float64' ? new Float64Array([value]) : new Float32Array([value]);
+      const data = new (arrayType(dtype))([value]);
       node = this.add('constant', [], [], dtype, [], data);
       this.scalarConstants.set(key, node);
     }

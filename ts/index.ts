@@ -4,12 +4,12 @@
  *
  * @packageDocumentation
  */
-export { compile, f64, f32, Program } from './program.js';
+export { compile, f64, f32, i32, Program } from './program.js';
 export type { CompileOptions, InputValue, MemoryReport, TracedFunction, ValueAndGrad } from './program.js';
 export { Tensor } from './tensor.js';
 export type { TensorLike } from './tensor.js';
 export type { ArgSpec } from './graph.js';
-export type { DType, FloatArray } from './dtype.js';
+export type { DType, FloatDType, FloatArray, DataArray } from './dtype.js';
 export type { Shape } from './shape.js';
 export { WengertError, WengertTypeError, WengertRangeError } from './errors.js';
 export type { ErrorCode } from './errors.js';

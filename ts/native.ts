@@ -10,7 +10,7 @@ import loadAddon from 'node-gyp-build';
 /** A typed array the engine reads as an input. */
 export type NativeInput = Float64Array | Float32Array | Int32Array;
 /** A typed array the engine writes an output into. */
-export type NativeOutput = Float64Array | Float32Array;
+export type NativeOutput = Float64Array | Float32Array | Int32Array;
 
 /** A compiled, validated program held by the engine. */
 export interface NativeProgram {

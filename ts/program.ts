@@ -1,9 +1,9 @@
 /** `compile`: trace once, serialize once, run many times. */
 import { gradient } from './autodiff.js';
-import { arrayType, dtypeOf, type DType, type FloatArray } from './dtype.js';
+import { arrayType, dtypeOf, isFloat, type DataArray, type DType, type FloatArray, type FloatDType } from './dtype.js';
 import { WengertError, WengertRangeError, WengertTypeError, fromNative } from './errors.js';
 import { Graph, withGraph, type ArgSpec, type Node } from './graph.js';
-import { nativeBinding, type NativeOutput, type NativeProgram } from './native.js';
+import { nativeBinding, type NativeProgram } from './native.js';
 import { serialize } from './serialize.js';
 import { MAX_RANK, fmt, isShape, sizeOf, type Shape } from './shape.js';
 import { Tensor } from './tensor.js';
@@ -19,11 +19,16 @@ export function f32(shape: Shape): ArgSpec {
   return argSpec('float32', shape);
 }
 
+/** An argument spec of int32 indices of the given shape, passed as an Int32Array (never differentiated). */
+export function i32(shape: Shape): ArgSpec {
+  return argSpec('int32', shape);
+}
+
 function argSpec(dtype: DType, shape: Shape): ArgSpec {
   if (!isShape(shape)) {
     throw new WengertError(
       'WENGERT_INVALID_ARGUMENT',
-      `wg.${dtype === 'float64' ? 'f64' : 'f32'}: shape must be an array of at most ${MAX_RANK} non-negative integers, got ${JSON.stringify(shape)}`,
+      `wg.${dtype === 'float64' ? 'f64' : dtype === 'float32' ? 'f32' : 'i32'}: shape must be an array of at most ${MAX_RANK} non-negative integers, got ${JSON.stringify(shape)}`,
     );
   }
   return Object.freeze({ dtype, shape: Object.freeze([...shape]) });
@@ -40,7 +45,7 @@ export interface CompileOptions {
 }
 
 /** An input value: a typed array of the argument's dtype and size, or a number for a scalar argument. */
-export type InputValue = Float64Array | Float32Array | number;
+export type InputValue = Float64Array | Float32Array | Int32Array | number;
 
 /** The result of {@link Program.valueAndGrad}. */
 export interface ValueAndGrad {
@@ -130,7 +135,7 @@ export class Program {
     this.native('valueAndGrad');
   }
 
-  private inputs(values: readonly unknown[]): FloatArray[] {
+  private inputs(values: readonly unknown[]): DataArray[] {
     if (values.length !== this.args.length) {
       throw new WengertRangeError(
         'WENGERT_INPUT_COUNT',
@@ -144,6 +149,9 @@ export class Program {
         if (spec.shape.length !== 0) {
           throw new WengertTypeError('WENGERT_INPUT_DTYPE', `input ${i}: a number was passed for an argument of shape ${fmt(spec.shape)}; pass a ${arrayType(spec.dtype).name} of ${size} elements`);
         }
+        if (spec.dtype === 'int32' && !Number.isInteger(v)) {
+          throw new WengertTypeError('WENGERT_INPUT_DTYPE', `input ${i}: the int32 argument got ${v}, not an integer`);
+        }
         return new (arrayType(spec.dtype))([v]);
       }
       const dtype = dtypeOf(v);
@@ -151,7 +159,7 @@ export class Program {
         const got = v === null ? 'null' : typeof v === 'object' ? ((v as object).constructor?.name ?? 'an object') : typeof v;
         throw new WengertTypeError('WENGERT_INPUT_DTYPE', `input ${i}: expected a ${arrayType(spec.dtype).name} (${spec.dtype}, shape ${fmt(spec.shape)}), got ${got}`);
       }
-      const arr = v as FloatArray;
+      const arr = v as DataArray;
       if (arr.length !== size) {
         throw new WengertRangeError('WENGERT_INPUT_LENGTH', `input ${i}: expected ${size} elements (shape ${fmt(spec.shape)}), got ${arr.length}`);
       }
@@ -159,15 +167,15 @@ export class Program {
     });
   }
 
-  private gradOutputs(): NativeOutput[] {
-    return [new (arrayType(this.outputDtype))(1), ...this.wrt.map((i) => new (arrayType(this.args[i]!.dtype))(sizeOf(this.args[i]!.shape)))];
+  private gradOutputs(): FloatArray[] {
+    return [new (arrayType(this.outputDtype as FloatDType))(1), ...this.wrt.map((i) => new (arrayType(this.args[i]!.dtype as FloatDType))(sizeOf(this.args[i]!.shape)))];
   }
 
   /**
    * Evaluate the function (no derivatives). Returns a number for a scalar output, else a typed
-   * array of the output's dtype in row-major order.
+   * array of the output's dtype (Float64Array, Float32Array or Int32Array) in row-major order.
    */
-  run(...inputs: InputValue[]): number | FloatArray {
+  run(...inputs: InputValue[]): number | DataArray {
     const args = this.inputs(inputs);
     const out = new (arrayType(this.outputDtype))(sizeOf(this.outputShape));
     try {
@@ -243,12 +251,16 @@ export function compile(fn: TracedFunction, options: CompileOptions): Program {
     throw new WengertError('WENGERT_INVALID_ARGUMENT', `wg.compile: the first argument must be a function, got ${typeof fn} (at ${userCallSite()})`);
   }
   const specs = options?.args;
-  if (!Array.isArray(specs) || !specs.every((s) => s !== null && typeof s === 'object' && isShape((s as ArgSpec).shape) && ((s as ArgSpec).dtype === 'float64' || (s as ArgSpec).dtype === 'float32'))) {
-    throw new WengertError('WENGERT_INVALID_ARGUMENT', `wg.compile: options.args must be an array of specs made with wg.f64(shape) or wg.f32(shape) (at ${userCallSite()})`);
+  if (!Array.isArray(specs) || !specs.every((s) => s !== null && typeof s === 'object' && isShape((s as ArgSpec).shape) && ['float64', 'float32', 'int32'].includes((s as ArgSpec).dtype))) {
+    throw new WengertError('WENGERT_INVALID_ARGUMENT', `wg.compile: options.args must be an array of specs made with wg.f64(shape), wg.f32(shape) or wg.i32(shape) (at ${userCallSite()})`);
   }
   const wrt = options.wrt ?? (specs.length > 0 ? [0] : []);
   if (!Array.isArray(wrt) || !wrt.every((i) => Number.isInteger(i) && i >= 0 && i < specs.length) || new Set(wrt).size !== wrt.length) {
     throw new WengertError('WENGERT_INVALID_ARGUMENT', `wg.compile: options.wrt must list distinct argument indices in [0, ${specs.length}), got ${JSON.stringify(wrt)} (at ${userCallSite()})`);
+  }
+  const intWrt = wrt.find((i) => !isFloat(specs[i]!.dtype));
+  if (intWrt !== undefined) {
+    throw new WengertError('WENGERT_INVALID_ARGUMENT', `wg.compile: argument ${intWrt} is int32 (indices) and cannot be differentiated; remove it from options.wrt (at ${userCallSite()})`);
   }
   const maxArenaBytes = options.maxArenaBytes ?? DEFAULT_MAX_ARENA_BYTES;
   if (!Number.isSafeInteger(maxArenaBytes) || maxArenaBytes <= 0) {

@@ -28,8 +28,12 @@ export function describe(x: unknown): string {
   return typeof x === 'object' ? ((x as object).constructor?.name ?? 'an object') : typeof x;
 }
 
-/** The graph and dtype shared by an op's operands (numbers adopt the tensors' dtype). */
-export function context(op: string, operands: readonly unknown[]): { graph: Graph; dtype: DType } {
+/**
+ * The graph and dtype shared by an op's operands (numbers adopt the tensors' dtype). Operands must
+ * agree in dtype; int32 operands are refused unless `allowInt` (arithmetic is on floats: int32
+ * tensors are indices).
+ */
+export function context(op: string, operands: readonly unknown[], allowInt = false): { graph: Graph; dtype: DType } {
   let graph: Graph | undefined;
   let dtype: DType | undefined;
   for (const [i, x] of operands.entries()) {
@@ -41,6 +45,12 @@ export function context(op: string, operands: readonly unknown[]): { graph: Grap
         throw new WengertError(
           'WENGERT_DTYPE_MISMATCH',
           `wg.${op}: operand dtypes ${dtype} and ${x.dtype} differ; convert one explicitly (at ${userCallSite()})`,
+        );
+      }
+      if (x.dtype === 'int32' && !allowInt) {
+        throw new WengertError(
+          'WENGERT_DTYPE_MISMATCH',
+          `wg.${op}: operand ${i} is int32 ${fmt(x.shape)}; arithmetic needs float64 or float32 (int32 tensors are indices; convert with wg.cast) (at ${userCallSite()})`,
         );
       }
       graph = x.graph;
