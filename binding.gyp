@@ -17,6 +17,9 @@
         "native/src/status.cpp",
         "native/src/format.cpp",
         "native/src/kernels.cpp",
+        "native/src/kernels_linalg.cpp",
+        "native/src/kernels_reduce.cpp",
+        "native/src/kernels_shape.cpp",
         "native/src/program.cpp"
       ],
       "include_dirs": [

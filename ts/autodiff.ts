@@ -35,9 +35,21 @@ const STRUCTURAL_RULES: Partial<Record<OpName, VjpRule>> = {
     const kept = keepDims ? g : ops.reshape(g, x!.shape.map((d, i) => (axes.includes(i) ? 1 : d)));
     return [ops.broadcastTo(kept, x!.shape)];
   },
+  reduce_max: (g, node, [x], out) => [ops.extremumVjp(g, node.iattrs, x!, out, true)],
+  reduce_min: (g, node, [x], out) => [ops.extremumVjp(g, node.iattrs, x!, out, false)],
+  reduce_prod: (g, node, [x]) => [ops.prodVjp(g, node.iattrs, x!)],
+  // The cotangent goes to the selected operand; `where` itself masks it, so an inf or NaN
+  // cotangent in the other branch's positions never reaches it (as g·mask would make NaN).
+  where: (g, _node, [cond]) => [undefined, ops.where(cond!, g, 0), ops.where(cond!, 0, g)],
   reshape: (g, _node, [x]) => [ops.reshape(g, x!.shape)],
   broadcast_to: (g, _node, [x]) => [ops.sumToShape(g, x!.shape)],
   transpose: (g, node) => [ops.transpose(g, inversePerm(node.iattrs))],
+  slice: (g, node, [x]) => [ops.sliceVjp(g, node.iattrs, x!)],
+  concat: (g, node, [a]) => ops.concatVjp(g, node.iattrs[0]!, a!),
+  pad: (g, node, [x]) => ops.padVjp(g, node.iattrs, x!),
+  gather: (g, node, [x, indices]) => [ops.gatherVjp(g, node.iattrs[0]!, x!, indices!), undefined],
+  scatter_add: (g, node, [, indices, updates]) => [g, undefined, ops.scatterAddVjp(g, node.iattrs[0]!, indices!, updates!)],
+  cast: (g, _node, [x], out) => [ops.castVjp(g, x!, out)],
   matmul: (g, node, [a, b]) => {
     // out = op(a)·op(b) with op = identity or transpose of the last two axes.
     const ta = node.iattrs[0] === 1;
@@ -45,6 +57,36 @@ const STRUCTURAL_RULES: Partial<Record<OpName, VjpRule>> = {
     const ga = ta ? ops.matmulIR(b!, g, tb, true) : ops.matmulIR(g, b!, false, !tb);
     const gb = tb ? ops.matmulIR(g, a!, true, ta) : ops.matmulIR(a!, g, !ta, false);
     return [ga, gb];
+  },
+  cholesky: (g, _node, _inputs, l) => {
+    // A = L·Lᵀ read from A's lower triangle. With Φ(X) = the lower triangle of X, diagonal halved,
+    // and S = L⁻ᵀ·Φ(Lᵀ·L̄)·L⁻¹ (two triangular solves): Ā = Φ(S + Sᵀ), since a lower entry A_ij
+    // (i > j) stands for both A_ij and A_ji of the symmetric matrix.
+    const n = l.shape[l.rank - 1]!;
+    const phi = ops.matrixConstant(l.graph, l.dtype, n, n, (i, j) => (i > j ? 1 : i === j ? 0.5 : 0));
+    const p = ops.mul(ops.matmulIR(l, g, true, false), phi);
+    const y = ops.triangularSolveIR(l, p, true, true); // L⁻ᵀ·P
+    const st = ops.triangularSolveIR(l, ops.transposeLast(y), true, true); // L⁻ᵀ·Yᵀ = (Y·L⁻¹)ᵀ = Sᵀ
+    return [ops.mul(ops.add(st, ops.transposeLast(st)), phi)];
+  },
+  triangular_solve: (g, node, [a], x) => {
+    // X = op(A)⁻¹·B: B̄ = op(A)⁻ᵀ·X̄; op(A)‾ = −B̄·Xᵀ, so Ā = −B̄·Xᵀ (−X·B̄ᵀ when transposed),
+    // kept on the triangle the op reads.
+    const lower = node.iattrs[0] === 1;
+    const trans = node.iattrs[1] === 1;
+    const gb = ops.triangularSolveIR(a!, g, lower, !trans);
+    const n = a!.shape[a!.rank - 1]!;
+    const mask = ops.matrixConstant(a!.graph, a!.dtype, n, n, (i, j) => ((lower ? i >= j : i <= j) ? -1 : 0));
+    const ga = trans ? ops.matmulIR(x, gb, false, true) : ops.matmulIR(gb, x, false, true);
+    return [ops.mul(ga, mask), gb];
+  },
+  lu_solve: (g, node, [a, factor], x) => {
+    // X = op(A)⁻¹·B with factor = lu(A): B̄ = op(A)⁻ᵀ·X̄ from the same factor, Ā = −B̄·Xᵀ
+    // (−X·B̄ᵀ when transposed). The factor gets no cotangent: lu has no rule of its own.
+    const trans = node.iattrs[0] === 1;
+    const gb = ops.luSolveIR(a!, factor!, g, !trans);
+    const ga = trans ? ops.matmulIR(x, gb, false, true) : ops.matmulIR(gb, x, false, true);
+    return [ops.neg(ga), undefined, gb];
   },
 };
 
@@ -100,6 +142,12 @@ export function gradient(graph: Graph, output: Node, wrt: readonly Node[]): Node
     throw new WengertError(
       'WENGERT_NOT_SCALAR',
       `the gradient needs a scalar output, but the traced function returned shape ${fmt(output.shape)}; reduce it (wg.sum, wg.mean) or use run()`,
+    );
+  }
+  if (output.dtype === 'int32') {
+    throw new WengertError(
+      'WENGERT_DTYPE_MISMATCH',
+      'the gradient needs a float output, but the traced function returned int32 (indices have no derivative); use run(), or cast to a float dtype',
     );
   }
   const n = output.id + 1;

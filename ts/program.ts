@@ -280,6 +280,6 @@ export function compile(fn: TracedFunction, options: CompileOptions): Program {
     throw new WengertError('WENGERT_INVALID_ARGUMENT', `wg.compile: the traced function must return a wg.Tensor or a number, got ${typeof result}`);
   }
   const program = new Program(graph, output, inputNodes, wrt, maxArenaBytes);
-  if (output.shape.length === 0 && wrt.length > 0) program.prepareGradient();
+  if (output.shape.length === 0 && wrt.length > 0 && isFloat(output.dtype)) program.prepareGradient();
   return program;
 }

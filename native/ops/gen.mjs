@@ -8,12 +8,13 @@
 import { readFileSync, writeFileSync, mkdirSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { publicOps } from './public-api.mjs';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
 const list = JSON.parse(readFileSync(join(root, 'native/ops/ops.json'), 'utf8'));
 const ops = list.ops;
 
-const KINDS = ['input', 'constant', 'unary', 'binary', 'reduce', 'reshape', 'broadcast', 'transpose', 'matmul'];
+const KINDS = ['input', 'constant', 'unary', 'binary', 'reduce', 'reshape', 'broadcast', 'transpose', 'matmul', 'linalg', 'slice', 'concat', 'pad', 'gather', 'scatter', 'one_hot', 'cast', 'ternary', 'arg_reduce'];
 
 function check(ops) {
   const names = new Set();
@@ -51,6 +52,8 @@ function cppHeader() {
   L.push('#include <cmath>');
   L.push('#include <cstddef>');
   L.push('#include <cstdint>');
+  L.push('');
+  L.push('#include "../elementwise_math.h"  // special functions some elementwise ops call');
   L.push('');
   L.push('namespace wengert {');
   L.push('');
@@ -144,16 +147,38 @@ function tsModule() {
   return L.join('\n');
 }
 
+function cell(text) {
+  return text.replace(/\|/g, '\\|').replace(/\n+/g, ' ');
+}
+
 function opsDoc() {
   const L = [];
-  L.push('# IR ops');
+  L.push('# Ops');
   L.push('');
-  L.push(`<!-- ${banner} -->`);
+  L.push(`<!-- ${banner} Public ops: from the TSDoc in ts/ops/*.ts. -->`);
   L.push('');
-  L.push('These are the primitive ops of the engine, as serialized (docs/FORMAT.md). The public');
-  L.push('functions (`wg.mean`, `wg.matmul` on vectors, …) are built from them in TypeScript; their');
-  L.push('TSDoc states each one\'s definition, domain and derivative convention.');
+  L.push('## Public ops');
   L.push('');
+  L.push('Every op a traced function can call (`wg.name(...)`; most are also Tensor methods). Each entry');
+  L.push('is the TSDoc of the function: its definition, domain and derivative convention. Ops built');
+  L.push('from others (composites) are differentiated through them; ops marked with no derivative');
+  L.push('contribute zero. Every op runs in float64 and float32.');
+  L.push('');
+  let family = '';
+  for (const op of publicOps(root)) {
+    if (op.family !== family) {
+      family = op.family;
+      L.push(`### ${family}`);
+      L.push('');
+      L.push('| op | definition, domain, derivative |');
+      L.push('| --- | --- |');
+    }
+    L.push(`| \`${cell(op.signature)}\` | ${cell(op.doc)} |`);
+  }
+  L.push('');
+  L.push('## Engine (IR) ops');
+  L.push('');
+  L.push('The primitive ops of the engine, as serialized (docs/FORMAT.md), from native/ops/ops.json.');
   L.push('For elementwise ops the derivative column gives the partial derivatives, one per input, in');
   L.push('the inputs `x`, `y` and the output `z`; reverse mode applies each to the cotangent `g` as');
   L.push('`safe_mul(g, ∂)`, so a zero cotangent never meets an infinite partial as NaN.');
@@ -163,7 +188,7 @@ function opsDoc() {
   for (const op of ops) {
     let d = op.grad === 'rule' ? 'yes' : 'none (zero)';
     if (op.d) d = op.d.map((r) => `\`${r}\``).join(', ');
-    L.push(`| \`${op.name}\` | ${op.code} | ${op.kind} | ${op.arity} | ${d.replace(/\|/g, '\\|')} | ${op.doc.replace(/\|/g, '\\|')} |`);
+    L.push(`| \`${op.name}\` | ${op.code} | ${op.kind} | ${op.arity} | ${cell(d)} | ${cell(op.doc)} |`);
   }
   L.push('');
   return L.join('\n');

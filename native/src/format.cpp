@@ -125,16 +125,7 @@ class NodeChecker {
 
   Status check() {
     if (n_.n_fattrs != 0) return fail(cat("has ", unsigned{n_.n_fattrs}, " float attributes; no version 1 op takes any"));
-    if (n_.op->kind != OpKind::input && n_.dtype == DType::i32) {
-      return fail("is int32; only input nodes may be int32 in version 1 (arithmetic is float only)");
-    }
-    for (int k = 0; k < n_.n_inputs; ++k) {
-      const Node& in = g_.nodes[n_.inputs[k]];
-      if (in.dtype != n_.dtype) {
-        return fail(cat("input ", k, " (node ", n_.inputs[k], ", ", in.op->name, ") is ", dtype_name(in.dtype),
-                        " but the node is ", dtype_name(n_.dtype)));
-      }
-    }
+    if (Status s = check_dtypes(); !s.ok()) return s;
     switch (n_.op->kind) {
       case OpKind::input: return check_input();
       case OpKind::constant: return check_constant();
@@ -145,6 +136,16 @@ class NodeChecker {
       case OpKind::broadcast: return check_broadcast();
       case OpKind::transpose: return check_transpose();
       case OpKind::matmul: return check_matmul();
+      case OpKind::slice: return check_slice();
+      case OpKind::concat: return check_concat();
+      case OpKind::pad: return check_pad();
+      case OpKind::gather: return check_gather();
+      case OpKind::scatter: return check_scatter();
+      case OpKind::one_hot: return check_one_hot();
+      case OpKind::cast: return check_cast();
+      case OpKind::linalg: return check_linalg();
+      case OpKind::ternary: return check_ternary();
+      case OpKind::arg_reduce: return check_arg_reduce();
     }
     return fail("has an op kind this engine does not know");
   }
@@ -158,6 +159,59 @@ class NodeChecker {
     return {};
   }
   const Shape& in_shape(int k) const { return g_.nodes[n_.inputs[k]].shape; }
+  DType in_dtype(int k) const { return g_.nodes[n_.inputs[k]].dtype; }
+
+  // Input k must have dtype `want`.
+  Status want_dtype(int k, DType want) const {
+    if (in_dtype(k) == want) return {};
+    return fail(cat("input ", k, " (node ", n_.inputs[k], ", ", g_.nodes[n_.inputs[k]].op->name, ") is ",
+                    dtype_name(in_dtype(k)), " but must be ", dtype_name(want)));
+  }
+
+  // Dtype rules by kind. Arithmetic is on floats: the node is float64 or float32 and every input
+  // has its dtype. Leaves have any dtype; the shape ops move any dtype (inputs have the node's);
+  // the index ops read int32 indices; cast converts.
+  Status check_dtypes() const {
+    int same = n_.n_inputs;  // the first `same` inputs must have the node's dtype
+    bool int_ok = false;
+    switch (n_.op->kind) {
+      case OpKind::input:
+      case OpKind::constant: return {};
+      case OpKind::reshape:
+      case OpKind::broadcast:
+      case OpKind::transpose:
+      case OpKind::slice:
+      case OpKind::concat:
+      case OpKind::pad: int_ok = true; break;
+      case OpKind::gather:  // x (any dtype), indices
+        if (Status s = want_dtype(1, DType::i32); !s.ok()) return s;
+        int_ok = true;
+        same = 1;
+        break;
+      case OpKind::scatter:  // x, indices, updates (float)
+        if (Status s = want_dtype(1, DType::i32); !s.ok()) return s;
+        if (Status s = want_dtype(2, n_.dtype); !s.ok()) return s;
+        same = 1;
+        break;
+      case OpKind::one_hot: return want_dtype(0, DType::i32);  // any output dtype
+      case OpKind::cast: return {};                            // any to any
+      case OpKind::arg_reduce:                                 // float in, int32 indices out
+        if (n_.dtype != DType::i32) return fail(cat("is ", dtype_name(n_.dtype), " but an arg reduction returns int32 indices"));
+        if (in_dtype(0) == DType::i32) return fail("input 0 is int32; an arg reduction reads float64 or float32");
+        return {};
+      default: break;
+    }
+    if (!int_ok && n_.dtype == DType::i32) {
+      return fail("is int32, but this op computes on floats (int32 tensors are indices: leaves, shape, index and cast ops)");
+    }
+    for (int k = 0; k < same; ++k) {
+      if (in_dtype(k) != n_.dtype) {
+        return fail(cat("input ", k, " (node ", n_.inputs[k], ", ", g_.nodes[n_.inputs[k]].op->name, ") is ",
+                        dtype_name(in_dtype(k)), " but the node is ", dtype_name(n_.dtype)));
+      }
+    }
+    return {};
+  }
 
   Status check_input() {
     if (Status s = want_iattrs(1, "arg_index"); !s.ok()) return s;
@@ -202,6 +256,40 @@ class NodeChecker {
     if (!broadcast_shapes(in_shape(0), in_shape(1), &b) || !(b == n_.shape)) {
       return fail(cat("input shapes ", in_shape(0).str(), " and ", in_shape(1).str(), " do not broadcast to ", n_.shape.str()));
     }
+    return {};
+  }
+
+  // where: (cond, a, b) broadcast together, three ways, to the node's shape.
+  Status check_ternary() {
+    if (Status s = want_iattrs(0, "none"); !s.ok()) return s;
+    Shape ab, abc;
+    if (!broadcast_shapes(in_shape(1), in_shape(2), &ab) || !broadcast_shapes(in_shape(0), ab, &abc) || !(abc == n_.shape)) {
+      return fail(cat("input shapes ", in_shape(0).str(), ", ", in_shape(1).str(), " and ", in_shape(2).str(),
+                      " do not broadcast to ", n_.shape.str()));
+    }
+    return {};
+  }
+
+  // argmax, argmin: iattrs = [from_dtype, keep_dims, axis]; the axis is reduced and must not be empty.
+  Status check_arg_reduce() {
+    if (Status s = want_iattrs(3, "from_dtype, keep_dims, axis"); !s.ok()) return s;
+    const int64_t from = attrs_[0], keep = attrs_[1], axis = attrs_[2];
+    if (from != static_cast<int64_t>(in_dtype(0))) {
+      return fail(cat("from_dtype is ", from, " but input 0 is ", dtype_name(in_dtype(0)), " (code ", static_cast<int>(in_dtype(0)), ")"));
+    }
+    if (keep != 0 && keep != 1) return fail(cat("keep_dims is ", keep, ", not 0 or 1"));
+    const Shape& in = in_shape(0);
+    if (axis < 0 || axis >= in.rank) return fail(cat("axis ", axis, " is out of range for input shape ", in.str()));
+    if (in.dims[axis] == 0) return fail(cat("axis ", axis, " of input shape ", in.str(), " is empty: no index to return"));
+    Shape want;
+    for (int d = 0; d < in.rank; ++d) {
+      if (d != axis) {
+        want.dims[want.rank++] = in.dims[d];
+      } else if (keep == 1) {
+        want.dims[want.rank++] = 1;
+      }
+    }
+    if (!(want == n_.shape)) return fail(cat("reducing ", in.str(), " gives ", want.str(), ", not the node's shape ", n_.shape.str()));
     return {};
   }
 
@@ -294,6 +382,186 @@ class NodeChecker {
     want.dims[r - 2] = m;
     want.dims[r - 1] = n;
     if (!(want == n_.shape)) return fail(cat(shapes, " give ", want.str(), ", not the node's shape ", n_.shape.str()));
+    return {};
+  }
+
+  // The linear algebra ops (cholesky, triangular_solve, lu, lu_solve): square matrices [...B, n, n]
+  // and right-hand sides [...B, n, k] with identical batch dims.
+  Status check_linalg() {
+    const Shape& a = in_shape(0);
+    if (a.rank < 2 || a.dims[a.rank - 2] != a.dims[a.rank - 1]) {
+      return fail(cat("input 0 has shape ", a.str(), "; a stack of square matrices [..., n, n] is needed"));
+    }
+    const int r = a.rank;
+    const uint32_t n = a.dims[r - 1];
+    // Shape s is [...B of a, n, cols] (cols < 0: any).
+    const auto stacked = [&](const Shape& s, int64_t cols) {
+      if (s.rank != r || s.dims[r - 2] != n || (cols >= 0 && s.dims[r - 1] != cols)) return false;
+      for (int d = 0; d < r - 2; ++d) {
+        if (s.dims[d] != a.dims[d]) return false;
+      }
+      return true;
+    };
+    const auto flag = [&](int k) { return attrs_[k] == 0 || attrs_[k] == 1; };
+    switch (static_cast<OpCode>(n_.op->code)) {
+      case OpCode::cholesky:
+        if (Status s = want_iattrs(0, "none"); !s.ok()) return s;
+        if (!(n_.shape == a)) return fail(cat("the node's shape ", n_.shape.str(), " differs from the input's ", a.str()));
+        return {};
+      case OpCode::lu:
+        if (Status s = want_iattrs(0, "none"); !s.ok()) return s;
+        if (!stacked(n_.shape, int64_t{n} + 1)) {
+          return fail(cat("the node's shape ", n_.shape.str(), " is not [..., n, n + 1] for the input ", a.str()));
+        }
+        return {};
+      case OpCode::triangular_solve:
+        if (Status s = want_iattrs(2, "lower, transpose"); !s.ok()) return s;
+        if (!flag(0) || !flag(1)) return fail(cat("flags lower ", attrs_[0], ", transpose ", attrs_[1], " are not 0 or 1"));
+        if (!stacked(in_shape(1), -1) || !(n_.shape == in_shape(1))) {
+          return fail(cat("A ", a.str(), ", B ", in_shape(1).str(), " and the node's shape ", n_.shape.str(),
+                          " are not [...B, n, n], [...B, n, k], [...B, n, k]"));
+        }
+        return {};
+      case OpCode::lu_solve:
+        if (Status s = want_iattrs(1, "transpose"); !s.ok()) return s;
+        if (!flag(0)) return fail(cat("flag transpose ", attrs_[0], " is not 0 or 1"));
+        if (!stacked(in_shape(1), int64_t{n} + 1) || !stacked(in_shape(2), -1) || !(n_.shape == in_shape(2))) {
+          return fail(cat("A ", a.str(), ", its factor ", in_shape(1).str(), ", B ", in_shape(2).str(), " and the node's shape ",
+                          n_.shape.str(), " are not [...B, n, n], [...B, n, n + 1], [...B, n, k], [...B, n, k]"));
+        }
+        return {};
+      default: return fail("is not a linear algebra op this engine knows");
+    }
+  }
+
+  // iattrs = [begin..., step...], one of each per axis; the node's dims are the counts.
+  Status check_slice() {
+    const Shape& in = in_shape(0);
+    if (n_.n_iattrs != 2 * in.rank) {
+      return fail(cat("has ", unsigned{n_.n_iattrs}, " integer attributes, expected ", 2 * in.rank,
+                      " (begin and step per axis of ", in.str(), ")"));
+    }
+    if (n_.shape.rank != in.rank) return fail(cat("node shape ", n_.shape.str(), " and input shape ", in.str(), " differ in rank"));
+    for (int d = 0; d < in.rank; ++d) {
+      const int64_t begin = attrs_[d], step = attrs_[in.rank + d], count = n_.shape.dims[d], dim = in.dims[d];
+      const std::string axis = cat("axis ", d, " (begin ", begin, ", step ", step, ", count ", count, ", input shape ", in.str(), ")");
+      if (step == 0 || step > int64_t{kMaxDim} || step < -int64_t{kMaxDim}) {
+        return fail(cat(axis, ": step must be non-zero with |step| <= 2^31 - 1"));
+      }
+      if (count == 0) {
+        if (begin < 0 || begin > dim) return fail(cat(axis, ": begin is outside [0, ", dim, "]"));
+        continue;
+      }
+      if (begin < 0 || begin >= dim) return fail(cat(axis, ": reads outside [0, ", dim, ")"));
+      const int64_t last = begin + (count - 1) * step;  // |begin|, |(count - 1) · step| < 2^62: no overflow
+      if (last < 0 || last >= dim) return fail(cat(axis, ": reads outside [0, ", dim, ")"));
+    }
+    return {};
+  }
+
+  // iattrs = [axis]; the inputs agree on every other dim.
+  Status check_concat() {
+    if (Status s = want_iattrs(1, "axis"); !s.ok()) return s;
+    const Shape& a = in_shape(0);
+    const Shape& b = in_shape(1);
+    const int64_t axis = attrs_[0];
+    const std::string shapes = cat("input shapes ", a.str(), " and ", b.str(), ", axis ", axis);
+    if (a.rank != b.rank || axis < 0 || axis >= a.rank) return fail(cat(shapes, ": ranks differ or the axis is out of range"));
+    for (int d = 0; d < a.rank; ++d) {
+      if (d != axis && a.dims[d] != b.dims[d]) return fail(cat(shapes, ": dim ", d, " differs"));
+    }
+    const uint64_t joined = uint64_t{a.dims[axis]} + b.dims[axis];
+    if (joined > kMaxDim) return fail(cat(shapes, ": the joined dim ", joined, " is over 2^31 - 1"));
+    Shape want = a;
+    want.dims[axis] = static_cast<uint32_t>(joined);
+    if (!(want == n_.shape)) return fail(cat(shapes, " give ", want.str(), ", not the node's shape ", n_.shape.str()));
+    return {};
+  }
+
+  // iattrs = [lo..., hi..., interior...], each in [0, 2^31 - 1]; the second input is a scalar.
+  Status check_pad() {
+    const Shape& in = in_shape(0);
+    if (n_.n_iattrs != 3 * in.rank) {
+      return fail(cat("has ", unsigned{n_.n_iattrs}, " integer attributes, expected ", 3 * in.rank,
+                      " (lo, hi and interior per axis of ", in.str(), ")"));
+    }
+    if (in_shape(1).rank != 0) return fail(cat("the padding value has shape ", in_shape(1).str(), ", not a scalar"));
+    if (n_.shape.rank != in.rank) return fail(cat("node shape ", n_.shape.str(), " and input shape ", in.str(), " differ in rank"));
+    for (int d = 0; d < in.rank; ++d) {
+      const int64_t lo = attrs_[d], hi = attrs_[in.rank + d], interior = attrs_[2 * in.rank + d];
+      const int64_t max = kMaxDim, n = in.dims[d];
+      if (lo < 0 || hi < 0 || interior < 0 || lo > max || hi > max || interior > max) {
+        return fail(cat("axis ", d, ": lo ", lo, ", hi ", hi, ", interior ", interior, " must each be in [0, 2^31 - 1]"));
+      }
+      const int64_t want = lo + hi + (n == 0 ? 0 : n + (n - 1) * interior);  // < 2^63: no overflow
+      if (want != int64_t{n_.shape.dims[d]}) {
+        return fail(cat("axis ", d, ": padding ", n, " elements by lo ", lo, ", hi ", hi, ", interior ", interior, " gives ",
+                        want, ", not the node's ", n_.shape.dims[d]));
+      }
+    }
+    return {};
+  }
+
+  // The shape of x with axis `axis` replaced by the dims of `idx` (false if its rank is over 8).
+  static bool gathered_shape(const Shape& x, const Shape& idx, int axis, Shape* out) {
+    if (x.rank - 1 + idx.rank > kMaxRank) return false;
+    out->rank = 0;
+    for (int d = 0; d < axis; ++d) out->dims[out->rank++] = x.dims[d];
+    for (int d = 0; d < idx.rank; ++d) out->dims[out->rank++] = idx.dims[d];
+    for (int d = axis + 1; d < x.rank; ++d) out->dims[out->rank++] = x.dims[d];
+    return true;
+  }
+
+  // iattrs = [axis]; inputs x and int32 indices.
+  Status check_gather() {
+    if (Status s = want_iattrs(1, "axis"); !s.ok()) return s;
+    const Shape& x = in_shape(0);
+    const int64_t axis = attrs_[0];
+    if (axis < 0 || axis >= x.rank) return fail(cat("axis ", axis, " is out of range for input shape ", x.str()));
+    Shape want;
+    if (!gathered_shape(x, in_shape(1), static_cast<int>(axis), &want) || !(want == n_.shape)) {
+      return fail(cat("gathering ", x.str(), " along axis ", axis, " by indices ", in_shape(1).str(),
+                      " does not give the node's shape ", n_.shape.str()));
+    }
+    return {};
+  }
+
+  // iattrs = [axis]; inputs x, int32 indices and updates shaped like gather(x, indices, axis).
+  Status check_scatter() {
+    if (Status s = want_iattrs(1, "axis"); !s.ok()) return s;
+    const Shape& x = in_shape(0);
+    const int64_t axis = attrs_[0];
+    if (axis < 0 || axis >= x.rank) return fail(cat("axis ", axis, " is out of range for input shape ", x.str()));
+    if (!(x == n_.shape)) return fail(cat("input shape ", x.str(), " differs from the node's shape ", n_.shape.str()));
+    Shape want;
+    if (!gathered_shape(x, in_shape(1), static_cast<int>(axis), &want) || !(want == in_shape(2))) {
+      return fail(cat("updates of shape ", in_shape(2).str(), " do not match ", x.str(), " along axis ", axis,
+                      " indexed by ", in_shape(1).str()));
+    }
+    return {};
+  }
+
+  // No iattrs; the node's shape is the indices' with the depth appended.
+  Status check_one_hot() {
+    if (Status s = want_iattrs(0, "none"); !s.ok()) return s;
+    const Shape& idx = in_shape(0);
+    if (n_.shape.rank != idx.rank + 1) {
+      return fail(cat("indices ", idx.str(), " need a node of rank ", idx.rank + 1, ", got ", n_.shape.str()));
+    }
+    Shape want = idx;
+    want.dims[want.rank++] = n_.shape.dims[idx.rank];
+    if (!(want == n_.shape)) return fail(cat("indices ", idx.str(), " do not give the node's shape ", n_.shape.str()));
+    return {};
+  }
+
+  // iattrs = [from_dtype], the input's dtype code.
+  Status check_cast() {
+    if (Status s = want_iattrs(1, "from_dtype"); !s.ok()) return s;
+    if (attrs_[0] != static_cast<int64_t>(in_dtype(0))) {
+      return fail(cat("from_dtype ", attrs_[0], " is not the input's dtype code ", static_cast<int>(in_dtype(0)), " (",
+                      dtype_name(in_dtype(0)), ")"));
+    }
+    if (!(in_shape(0) == n_.shape)) return fail(cat("input shape ", in_shape(0).str(), " differs from the node's shape ", n_.shape.str()));
     return {};
   }
 
@@ -456,9 +724,6 @@ Status parse_graph(const uint8_t* data, std::size_t size, Graph* g) {
     uint32_t id;
     if (!r.u32(&id)) return bad(cat("output ", o, ": truncated at byte ", at));
     if (id >= n_nodes) return bad(cat("output ", o, " is node ", id, ", but there are ", n_nodes, " nodes (at byte ", at, ")"));
-    if (g->nodes[id].dtype == DType::i32) {
-      return bad(cat("output ", o, " is node ", id, " (", g->nodes[id].op->name, "), which is int32; outputs must be float (at byte ", at, ")"));
-    }
     g->outputs.push_back(id);
   }
   if (r.remaining() != pool_length) {

@@ -1,61 +1,15 @@
 #include "kernels.h"
+#include "kernels_linalg.h"
+#include "kernels_reduce.h"
+#include "kernels_shape.h"
+#include "strides.h"
 
 #include <cstring>
+#include <limits>
 
 namespace wengert {
 
 namespace {
-
-// Contiguous row-major strides of a shape, in elements.
-void contiguous_strides(const Shape& s, int64_t* st) {
-  int64_t acc = 1;
-  for (int d = s.rank - 1; d >= 0; --d) {
-    st[d] = acc;
-    acc *= s.dims[d];
-  }
-}
-
-// Strides (in elements) that read `in` broadcast to `out`: 0 on broadcast axes.
-void broadcast_strides(const Shape& in, const Shape& out, int64_t* st) {
-  int64_t contig[kMaxRank];
-  contiguous_strides(in, contig);
-  const int lead = out.rank - in.rank;
-  for (int d = 0; d < out.rank; ++d) {
-    const int di = d - lead;
-    st[d] = (di < 0 || in.dims[di] == 1) ? 0 : contig[di];
-  }
-}
-
-// Visits the output of shape `s` in row-major order, one innermost row at a time, with N
-// operands read at the given strides. f(out_offset, row_length, offsets, inner_strides) handles
-// one row; the loop order is fixed.
-template <int N, class F>
-void for_each_row(const Shape& s, const int64_t* const (&strides)[N], F&& f) {
-  const uint64_t total = s.numel();
-  if (total == 0) return;
-  if (s.rank == 0) {
-    int64_t off[N] = {};
-    int64_t inner[N] = {};
-    f(uint64_t{0}, uint64_t{1}, off, inner);
-    return;
-  }
-  const int r = s.rank;
-  const uint64_t row = s.dims[r - 1];
-  int64_t inner[N];
-  for (int k = 0; k < N; ++k) inner[k] = strides[k][r - 1];
-  uint32_t idx[kMaxRank] = {};
-  int64_t off[N] = {};
-  for (uint64_t o = 0; o < total; o += row) {
-    f(o, row, off, inner);
-    for (int d = r - 2; d >= 0; --d) {
-      ++idx[d];
-      for (int k = 0; k < N; ++k) off[k] += strides[k][d];
-      if (idx[d] < s.dims[d]) break;
-      for (int k = 0; k < N; ++k) off[k] -= strides[k][d] * int64_t{s.dims[d]};
-      idx[d] = 0;
-    }
-  }
-}
 
 template <class T, class F>
 void unary_kernel(const KernelCall& c) {
@@ -119,36 +73,68 @@ void gather(const KernelCall& c, const int64_t* st) {
 template <OpCode>
 struct OpKernel;
 
+// The reductions: each output element starts at `init` and combines the input elements it reduces
+// in row-major input order (one pass over the input), so results are deterministic.
+namespace {
+template <class T, class Combine>
+void reduce_with(const KernelCall& c, T init, Combine combine) {
+  const Shape& in = *c.in_shapes[0];
+  const T* x = static_cast<const T*>(c.in[0]);
+  T* z = static_cast<T*>(c.out);
+  for (uint64_t i = 0; i < c.node->numel; ++i) z[i] = init;
+  bool reduced[kMaxRank] = {};
+  for (int k = 1; k < c.node->n_iattrs; ++k) reduced[c.iattrs[k]] = true;
+  // Output strides per input axis: 0 on reduced axes.
+  int64_t st[kMaxRank];
+  int64_t acc = 1;
+  for (int d = in.rank - 1; d >= 0; --d) {
+    st[d] = reduced[d] ? 0 : acc;
+    if (!reduced[d]) acc *= in.dims[d];
+  }
+  const int64_t* const strides[1] = {st};
+  for_each_row<1>(in, strides, [&](uint64_t o, uint64_t len, const int64_t* off, const int64_t* inner) {
+    const T* xr = x + o;
+    T* zr = z + off[0];
+    if (inner[0] == 0) {
+      T s = zr[0];
+      for (uint64_t j = 0; j < len; ++j) s = combine(s, xr[j]);
+      zr[0] = s;
+    } else {
+      for (uint64_t j = 0; j < len; ++j) zr[j] = combine(zr[j], xr[j]);
+    }
+  });
+}
+}  // namespace
+
 template <>
 struct OpKernel<OpCode::reduce_sum> {
-  // Accumulates the input in row-major order into the output, so the summation order is fixed.
   template <class T>
   static void run(const KernelCall& c) {
-    const Shape& in = *c.in_shapes[0];
-    const T* x = static_cast<const T*>(c.in[0]);
-    T* z = static_cast<T*>(c.out);
-    for (uint64_t i = 0; i < c.node->numel; ++i) z[i] = T(0);
-    bool reduced[kMaxRank] = {};
-    for (int k = 1; k < c.node->n_iattrs; ++k) reduced[c.iattrs[k]] = true;
-    // Output strides per input axis: 0 on reduced axes.
-    int64_t st[kMaxRank];
-    int64_t acc = 1;
-    for (int d = in.rank - 1; d >= 0; --d) {
-      st[d] = reduced[d] ? 0 : acc;
-      if (!reduced[d]) acc *= in.dims[d];
-    }
-    const int64_t* const strides[1] = {st};
-    for_each_row<1>(in, strides, [&](uint64_t o, uint64_t len, const int64_t* off, const int64_t* inner) {
-      const T* xr = x + o;
-      T* zr = z + off[0];
-      if (inner[0] == 0) {
-        T s = zr[0];
-        for (uint64_t j = 0; j < len; ++j) s += xr[j];
-        zr[0] = s;
-      } else {
-        for (uint64_t j = 0; j < len; ++j) zr[j] += xr[j];
-      }
-    });
+    reduce_with<T>(c, T(0), [](T s, T v) { return s + v; });
+  }
+};
+
+template <>
+struct OpKernel<OpCode::reduce_max> {
+  template <class T>
+  static void run(const KernelCall& c) {
+    reduce_with<T>(c, -std::numeric_limits<T>::infinity(), [](T s, T v) { return (v > s || v != v) ? v : s; });
+  }
+};
+
+template <>
+struct OpKernel<OpCode::reduce_min> {
+  template <class T>
+  static void run(const KernelCall& c) {
+    reduce_with<T>(c, std::numeric_limits<T>::infinity(), [](T s, T v) { return (v < s || v != v) ? v : s; });
+  }
+};
+
+template <>
+struct OpKernel<OpCode::reduce_prod> {
+  template <class T>
+  static void run(const KernelCall& c) {
+    reduce_with<T>(c, T(1), [](T s, T v) { return s * v; });
   }
 };
 
@@ -249,7 +235,42 @@ struct OpKernel<OpCode::matmul> {
   }
 };
 
+template <>
+struct OpKernel<OpCode::where> {
+  // z = cond != 0 ? a : b, with (cond, a, b) broadcast to the output; NaN in cond selects a.
+  template <class T>
+  static void run(const KernelCall& c) {
+    const T* s = static_cast<const T*>(c.in[0]);
+    const T* a = static_cast<const T*>(c.in[1]);
+    const T* b = static_cast<const T*>(c.in[2]);
+    T* z = static_cast<T*>(c.out);
+    const Shape& zs = c.node->shape;
+    const uint64_t n = c.node->numel;
+    if (c.in_shapes[0]->numel() == n && c.in_shapes[1]->numel() == n && c.in_shapes[2]->numel() == n) {
+      for (uint64_t i = 0; i < n; ++i) z[i] = (s[i] != T(0)) ? a[i] : b[i];
+      return;
+    }
+    int64_t ss[kMaxRank], sa[kMaxRank], sb[kMaxRank];
+    broadcast_strides(*c.in_shapes[0], zs, ss);
+    broadcast_strides(*c.in_shapes[1], zs, sa);
+    broadcast_strides(*c.in_shapes[2], zs, sb);
+    const int64_t* const strides[3] = {ss, sa, sb};
+    for_each_row<3>(zs, strides, [&](uint64_t o, uint64_t len, const int64_t* off, const int64_t* in) {
+      const T* sr = s + off[0];
+      const T* ar = a + off[1];
+      const T* br = b + off[2];
+      T* zr = z + o;
+      for (uint64_t j = 0; j < len; ++j) {
+        const int64_t jj = int64_t(j);
+        zr[j] = (sr[jj * in[0]] != T(0)) ? ar[jj * in[1]] : br[jj * in[2]];
+      }
+    });
+  }
+};
+
 KernelFn select_kernel(OpCode code, DType dtype) {
+  if (KernelFn k = select_shape_kernel(code, dtype)) return k;  // slicing, indexing, cast, int32 copies
+  if (KernelFn k = select_reduce_kernel(code, dtype)) return k;  // argmax, argmin (int32 out)
   const bool f64 = dtype == DType::f64;
   if (!f64 && dtype != DType::f32) return nullptr;
   switch (code) {
@@ -267,6 +288,11 @@ KernelFn select_kernel(OpCode code, DType dtype) {
     WENGERT_FOR_EACH_BROADCAST_OP(WENGERT_OP_KERNEL_CASE)
     WENGERT_FOR_EACH_TRANSPOSE_OP(WENGERT_OP_KERNEL_CASE)
     WENGERT_FOR_EACH_MATMUL_OP(WENGERT_OP_KERNEL_CASE)
+#define WENGERT_LINALG_CASE(name) \
+  case OpCode::name: return select_linalg_kernel(OpCode::name, dtype);
+    WENGERT_FOR_EACH_LINALG_OP(WENGERT_LINALG_CASE)
+#undef WENGERT_LINALG_CASE
+    WENGERT_FOR_EACH_TERNARY_OP(WENGERT_OP_KERNEL_CASE)
 #undef WENGERT_UNARY_CASE
 #undef WENGERT_BINARY_CASE
 #undef WENGERT_OP_KERNEL_CASE

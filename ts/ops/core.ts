@@ -113,3 +113,9 @@ export function tensorArg(op: string, x: unknown, what: string): Tensor {
   }
   throw argError(op, `${what} must be a wg.Tensor or a number, got ${describe(x)}`);
 }
+
+/** All operands as tensors of their shared dtype (numbers adopt it), checked as by {@link context}. */
+export function tensors(op: string, operands: readonly TensorLike[]): Tensor[] {
+  const { graph, dtype } = context(op, operands);
+  return operands.map((x) => lift(x, graph, dtype));
+}

@@ -1,5 +1,6 @@
 /** Elementwise ops: NumPy broadcasting; derivative rules are the partials listed in ops.json. */
-import { binary, unary } from './core.js';
+import { argError, binary, context, describe, emit, lift, shapeError, unary } from './core.js';
+import { broadcastShapes, fmt, type Shape } from '../shape.js';
 import type { Tensor, TensorLike } from '../tensor.js';
 import { Tensor as TensorClass } from '../tensor.js';
 
@@ -23,8 +24,9 @@ export function div(a: TensorLike, b: TensorLike): Tensor {
 }
 /**
  * `a ^ b`, elementwise with NumPy broadcasting; `b` may be a number or a tensor. Derivatives:
- * b·a^(b-1) in `a`; a^b·log(a) in `b`, which is finite only for a > 0 (use a number exponent when
- * `a` may be negative or zero).
+ * b·a^(b-1) in `a` (0 where b = 0, even at a = 0); a^b·log(a) in `b`, taken as 0 where a^b = 0
+ * (so at a = 0 with b > 0 it is 0, not 0·(-inf) = NaN), and NaN for a < 0 (use a number exponent
+ * when `a` may be negative).
  */
 export function pow(a: TensorLike, b: TensorLike): Tensor {
   if (typeof b === 'number' && a instanceof TensorClass) {
@@ -95,4 +97,250 @@ export function softplus(x: TensorLike): Tensor {
 /** `max(x, 0)`. Derivative 1 for x > 0 and 0 for x ≤ 0 (relu'(0) = 0 by convention). */
 export function relu(x: TensorLike): Tensor {
   return unary('relu', x);
+}
+
+/** `e^x - 1`, exact for small |x| (no cancellation near 0). Derivative e^x. */
+export function expm1(x: TensorLike): Tensor {
+  return unary('expm1', x);
+}
+/** `log(1 + x)`, exact for small |x|; domain x > -1 (-inf at -1). Derivative 1/(1 + x). */
+export function log1p(x: TensorLike): Tensor {
+  return unary('log1p', x);
+}
+/** Base-2 logarithm; domain x > 0. Derivative 1/(x·ln 2). */
+export function log2(x: TensorLike): Tensor {
+  return unary('log2', x);
+}
+/**
+ * `1/√x`; domain x > 0 (+inf at 0). Derivative -x^(-3/2)/2, infinite at 0; a zero cotangent
+ * there gives a zero gradient, not NaN.
+ */
+export function rsqrt(x: TensorLike): Tensor {
+  return unary('rsqrt', x);
+}
+/** `1/x` (±inf at ±0). Derivative -1/x²; a zero cotangent at 0 gives a zero gradient, not NaN. */
+export function reciprocal(x: TensorLike): Tensor {
+  return unary('reciprocal', x);
+}
+/** Tangent (radians). Derivative 1 + tan²(x). */
+export function tan(x: TensorLike): Tensor {
+  return unary('tan', x);
+}
+/** Inverse sine; domain [-1, 1] (NaN outside). Derivative 1/√(1 - x²), infinite at ±1. */
+export function asin(x: TensorLike): Tensor {
+  return unary('asin', x);
+}
+/** Inverse cosine; domain [-1, 1] (NaN outside). Derivative -1/√(1 - x²), infinite at ±1. */
+export function acos(x: TensorLike): Tensor {
+  return unary('acos', x);
+}
+/** Inverse tangent, in (-π/2, π/2). Derivative 1/(1 + x²). */
+export function atan(x: TensorLike): Tensor {
+  return unary('atan', x);
+}
+/** Hyperbolic sine. Derivative cosh(x). */
+export function sinh(x: TensorLike): Tensor {
+  return unary('sinh', x);
+}
+/** Hyperbolic cosine. Derivative sinh(x). */
+export function cosh(x: TensorLike): Tensor {
+  return unary('cosh', x);
+}
+/** Inverse hyperbolic sine. Derivative 1/√(1 + x²) (computed as 1/cosh(asinh x): no overflow). */
+export function asinh(x: TensorLike): Tensor {
+  return unary('asinh', x);
+}
+/**
+ * Inverse hyperbolic cosine; domain x ≥ 1 (NaN below). Derivative 1/√(x² - 1) (computed as
+ * 1/sinh(acosh x): no overflow for large x), infinite at x = 1.
+ */
+export function acosh(x: TensorLike): Tensor {
+  return unary('acosh', x);
+}
+/**
+ * Inverse hyperbolic tangent; domain [-1, 1]: ±inf at ±1, NaN outside. Derivative
+ * 1/((1 - x)(1 + x)), infinite at ±1.
+ */
+export function atanh(x: TensorLike): Tensor {
+  return unary('atanh', x);
+}
+/** Error function erf(x) = 2/√π ∫₀ˣ e^(-t²) dt. Derivative 2/√π·e^(-x²). */
+export function erf(x: TensorLike): Tensor {
+  return unary('erf', x);
+}
+/**
+ * Complementary error function 1 - erf(x), with full relative precision for large x (erfc(10) ≈
+ * 2.1e-45 in float64, where 1 - erf(10) is 0). Derivative -2/√π·e^(-x²).
+ */
+export function erfc(x: TensorLike): Tensor {
+  return unary('erfc', x);
+}
+/**
+ * `log|Γ(x)|`, defined for every x except the poles 0, -1, -2, … (+inf there). Derivative
+ * digamma(x). Second derivatives use trigamma; third derivatives are not implemented (taken as 0).
+ */
+export function lgamma(x: TensorLike): Tensor {
+  return unary('lgamma', x);
+}
+/**
+ * The digamma function ψ(x) = Γ'(x)/Γ(x) = d/dx log|Γ(x)|; ψ(+0) = -inf, ψ(-0) = +inf, NaN at the
+ * negative integers. Relative error ≲ 1e-14 in float64 (absolute ~1e-16 near its zeros).
+ * Derivative trigamma(x) (the IR op `trigamma`, whose own derivative is not implemented yet and is
+ * taken as zero: a second derivative of digamma is wrong).
+ */
+export function digamma(x: TensorLike): Tensor {
+  return unary('digamma', x);
+}
+/**
+ * `log σ(x) = -softplus(-x) = -log(1 + e^-x)`, stable: exact for very negative x (≈ x), no
+ * overflow for large |x| (≈ -e^-x for large x). Derivative σ(-x) = 1 - σ(x).
+ */
+export function logSigmoid(x: TensorLike): Tensor {
+  return neg(softplus(neg(x)));
+}
+/**
+ * Leaky ReLU: x for x > 0, alpha·x for x ≤ 0 (alpha a number or tensor, default 0.01). Derivative
+ * 1 for x > 0 and alpha for x ≤ 0, so leakyRelu'(0) = alpha (relu'(0) = 0 when alpha = 0); the
+ * derivative in alpha is min(x, 0).
+ */
+export function leakyRelu(x: TensorLike, alpha: TensorLike = 0.01): Tensor {
+  context('leakyRelu', [x, alpha]);
+  return where(greater(x, 0), x, mul(x, alpha));
+}
+/**
+ * ELU: x for x > 0, alpha·(e^x - 1) for x ≤ 0 (alpha a number or tensor, default 1; e^x - 1 by
+ * expm1). Derivative 1 for x > 0 and alpha·e^x for x ≤ 0, so elu'(0) = alpha (continuous when
+ * alpha = 1); finite for every finite x.
+ */
+export function elu(x: TensorLike, alpha: TensorLike = 1): Tensor {
+  context('elu', [x, alpha]);
+  return where(greater(x, 0), x, mul(alpha, expm1(x)));
+}
+/**
+ * Exact GELU x·Φ(x) = 0.5·x·(1 + erf(x/√2)) (the erf form, not the tanh approximation),
+ * evaluated as 0.5·x·erfc(-x/√2) for full precision at negative x. Derivative Φ(x) + x·φ(x).
+ */
+export function gelu(x: TensorLike): Tensor {
+  return unary('gelu', x);
+}
+/** Largest integer ≤ x. No derivative (zero). */
+export function floor(x: TensorLike): Tensor {
+  return unary('floor', x);
+}
+/** Smallest integer ≥ x. No derivative (zero). */
+export function ceil(x: TensorLike): Tensor {
+  return unary('ceil', x);
+}
+/**
+ * Nearest integer, halves rounded to even like NumPy's `round` (0.5 → 0, 1.5 → 2, -2.5 → -2), not
+ * away from zero like `Math.round`. No derivative (zero).
+ */
+export function round(x: TensorLike): Tensor {
+  return unary('round', x);
+}
+
+// ---------------------------------------------------------------------------------------------
+// Binary elementwise functions beyond arithmetic, and comparisons.
+
+/**
+ * `atan2(y, x)`: the angle of the point (x, y) in (-π, π], NumPy's argument order (ordinate
+ * first); broadcasting. Derivatives x/(x² + y²) in y and -y/(x² + y²) in x (NaN at the origin,
+ * where the angle is not differentiable).
+ */
+export function atan2(y: TensorLike, x: TensorLike): Tensor {
+  return binary('atan2', y, x);
+}
+/**
+ * The smaller of a and b elementwise, NaN if either is NaN; broadcasting. Derivative 1 to the
+ * smaller operand and 0 to the other; at ties the cotangent is split evenly, 0.5 to each.
+ */
+export function minimum(a: TensorLike, b: TensorLike): Tensor {
+  return binary('minimum', a, b);
+}
+/**
+ * The larger of a and b elementwise, NaN if either is NaN; broadcasting. Derivative 1 to the
+ * larger operand and 0 to the other; at ties the cotangent is split evenly, 0.5 to each.
+ */
+export function maximum(a: TensorLike, b: TensorLike): Tensor {
+  return binary('maximum', a, b);
+}
+/**
+ * `x mod y = x - y·floor(x/y)`: the remainder with the sign of the divisor, like NumPy's `mod`
+ * (`Math`'s `%` takes the dividend's sign instead); exact; NaN where y = 0. Derivatives 1 in x and
+ * -floor(x/y) in y (the jumps where x/y is an integer are not differentiable).
+ */
+export function mod(x: TensorLike, y: TensorLike): Tensor {
+  return binary('mod', x, y);
+}
+/** 1 where `a ≥ b`, else 0, in the operands' dtype (a mask). No derivative (zero). */
+export function greaterEqual(a: TensorLike, b: TensorLike): Tensor {
+  return binary('greater_equal', a, b);
+}
+/** 1 where `a < b`, else 0, in the operands' dtype (a mask). No derivative (zero). */
+export function less(a: TensorLike, b: TensorLike): Tensor {
+  return binary('less', a, b);
+}
+/** 1 where `a ≤ b`, else 0, in the operands' dtype (a mask). No derivative (zero). */
+export function lessEqual(a: TensorLike, b: TensorLike): Tensor {
+  return binary('less_equal', a, b);
+}
+/** 1 where `a == b`, else 0, in the operands' dtype (a mask; NaN equals nothing). No derivative. */
+export function equal(a: TensorLike, b: TensorLike): Tensor {
+  return binary('equal', a, b);
+}
+/** 1 where `a != b`, else 0, in the operands' dtype (a mask; NaN differs from all). No derivative. */
+export function notEqual(a: TensorLike, b: TensorLike): Tensor {
+  return binary('not_equal', a, b);
+}
+
+/** The NumPy broadcast of the operands' shapes, or a shape error naming `op` and every shape. */
+function broadcastAll(op: string, names: readonly string[], operands: readonly TensorLike[]): Shape {
+  const shapes = operands.map((t) => (t instanceof TensorClass ? t.shape : []));
+  let shape: Shape | undefined = [];
+  for (const s of shapes) shape = shape === undefined ? undefined : broadcastShapes(shape, s);
+  if (shape === undefined) {
+    const list = shapes.map((s, i) => `${names[i]} ${fmt(s)}`).join(', ');
+    throw shapeError(op, `shapes ${list} do not broadcast together`);
+  }
+  return shape;
+}
+
+/**
+ * `a` where `cond` is nonzero, else `b`: NumPy's `where` with the three operands broadcast
+ * together. `cond` is a float mask in the operands' dtype (the comparisons make one); any nonzero
+ * value, NaN included, selects `a`. Derivatives: the cotangent where cond is nonzero flows to `a`,
+ * elsewhere to `b`; none to `cond`. The unselected branch may be inf or NaN without harm.
+ */
+export function where(cond: TensorLike, a: TensorLike, b: TensorLike): Tensor {
+  const { graph, dtype } = context('where', [cond, a, b]);
+  const ts = [cond, a, b].map((v) => lift(v, graph, dtype));
+  const shape = broadcastAll('where', ['cond', 'a', 'b'], ts);
+  return emit(graph, 'where', ts, shape, dtype);
+}
+
+/**
+ * `x` limited to [lo, hi], elementwise with broadcasting; `lo` and `hi` are numbers or tensors, and
+ * either may be undefined (no bound on that side). Computed as NumPy's `clip`, min(max(x, lo), hi),
+ * so where lo > hi the result is hi; NaN in x stays NaN. Derivatives: 1 in x for lo ≤ x ≤ hi and
+ * 0 outside — at a bound the derivative goes to x, not to the bound (a value sitting on a bound
+ * still moves with x); 1 in lo where x < lo ≤ hi; 1 in hi where max(x, lo) > hi.
+ */
+export function clamp(x: TensorLike, lo?: TensorLike, hi?: TensorLike): Tensor {
+  const operands = [x, lo, hi].filter((v): v is TensorLike => v !== undefined);
+  for (const v of [lo, hi]) {
+    if (v !== undefined && typeof v !== 'number' && !(v instanceof TensorClass)) {
+      throw argError('clamp', `bounds must be numbers, wg.Tensors or undefined, got ${describe(v)}`);
+    }
+  }
+  context('clamp', operands);
+  if (lo === undefined && hi === undefined) throw argError('clamp', 'needs a lower bound, an upper bound or both');
+  broadcastAll(
+    'clamp',
+    [x, lo, hi].flatMap((v, i) => (v === undefined ? [] : [['x', 'lo', 'hi'][i]!])),
+    operands,
+  );
+  let out: TensorLike = x;
+  if (lo !== undefined) out = where(less(out, lo), lo, out);
+  if (hi !== undefined) out = where(greater(out, hi), hi, out);
+  return out as Tensor;
 }

@@ -4,4 +4,5 @@ export * from './reduce.js';
 export * from './shape.js';
 export * from './linalg.js';
 export * from './constant.js';
+export * from './losses.js';
 export { binary, unary } from './core.js';

@@ -5,6 +5,8 @@
 #include <cstddef>
 #include <cstdint>
 
+#include "../elementwise_math.h"  // special functions some elementwise ops call
+
 namespace wengert {
 
 enum class OpCode : uint16_t {
@@ -23,6 +25,29 @@ enum class OpCode : uint16_t {
   sigmoid = 20,
   softplus = 21,
   relu = 22,
+  expm1 = 23,
+  log1p = 24,
+  log2 = 25,
+  rsqrt = 26,
+  reciprocal = 27,
+  tan = 28,
+  asin = 29,
+  acos = 30,
+  atan = 31,
+  sinh = 32,
+  cosh = 33,
+  asinh = 34,
+  acosh = 35,
+  atanh = 36,
+  erf = 37,
+  erfc = 38,
+  lgamma = 39,
+  digamma = 200,
+  trigamma = 201,
+  gelu = 202,
+  floor = 203,
+  ceil = 204,
+  round = 205,
   add = 40,
   sub = 41,
   mul = 42,
@@ -30,11 +55,37 @@ enum class OpCode : uint16_t {
   pow = 44,
   greater = 45,
   safe_mul = 46,
+  atan2 = 47,
+  minimum = 48,
+  maximum = 49,
+  mod = 50,
+  greater_equal = 51,
+  less = 52,
+  less_equal = 53,
+  equal = 54,
+  not_equal = 55,
+  where = 69,
   reduce_sum = 70,
+  reduce_max = 71,
+  reduce_min = 72,
+  reduce_prod = 73,
+  argmax = 74,
+  argmin = 75,
   reshape = 90,
   broadcast_to = 91,
   transpose = 92,
+  slice = 93,
+  concat = 94,
+  pad = 95,
+  gather = 96,
+  scatter_add = 97,
+  one_hot = 98,
+  cast = 99,
   matmul = 120,
+  cholesky = 121,
+  triangular_solve = 122,
+  lu = 123,
+  lu_solve = 124,
 };
 
 enum class OpKind : uint8_t {
@@ -47,6 +98,16 @@ enum class OpKind : uint8_t {
   broadcast,
   transpose,
   matmul,
+  linalg,
+  slice,
+  concat,
+  pad,
+  gather,
+  scatter,
+  one_hot,
+  cast,
+  ternary,
+  arg_reduce,
 };
 
 struct OpInfo {
@@ -73,6 +134,29 @@ inline constexpr OpInfo kOps[] = {
     {20, "sigmoid", OpKind::unary, 1, true},
     {21, "softplus", OpKind::unary, 1, true},
     {22, "relu", OpKind::unary, 1, true},
+    {23, "expm1", OpKind::unary, 1, true},
+    {24, "log1p", OpKind::unary, 1, true},
+    {25, "log2", OpKind::unary, 1, true},
+    {26, "rsqrt", OpKind::unary, 1, true},
+    {27, "reciprocal", OpKind::unary, 1, true},
+    {28, "tan", OpKind::unary, 1, true},
+    {29, "asin", OpKind::unary, 1, true},
+    {30, "acos", OpKind::unary, 1, true},
+    {31, "atan", OpKind::unary, 1, true},
+    {32, "sinh", OpKind::unary, 1, true},
+    {33, "cosh", OpKind::unary, 1, true},
+    {34, "asinh", OpKind::unary, 1, true},
+    {35, "acosh", OpKind::unary, 1, true},
+    {36, "atanh", OpKind::unary, 1, true},
+    {37, "erf", OpKind::unary, 1, true},
+    {38, "erfc", OpKind::unary, 1, true},
+    {39, "lgamma", OpKind::unary, 1, true},
+    {200, "digamma", OpKind::unary, 1, true},
+    {201, "trigamma", OpKind::unary, 1, false},
+    {202, "gelu", OpKind::unary, 1, true},
+    {203, "floor", OpKind::unary, 1, false},
+    {204, "ceil", OpKind::unary, 1, false},
+    {205, "round", OpKind::unary, 1, false},
     {40, "add", OpKind::binary, 2, true},
     {41, "sub", OpKind::binary, 2, true},
     {42, "mul", OpKind::binary, 2, true},
@@ -80,13 +164,39 @@ inline constexpr OpInfo kOps[] = {
     {44, "pow", OpKind::binary, 2, true},
     {45, "greater", OpKind::binary, 2, false},
     {46, "safe_mul", OpKind::binary, 2, true},
+    {47, "atan2", OpKind::binary, 2, true},
+    {48, "minimum", OpKind::binary, 2, true},
+    {49, "maximum", OpKind::binary, 2, true},
+    {50, "mod", OpKind::binary, 2, true},
+    {51, "greater_equal", OpKind::binary, 2, false},
+    {52, "less", OpKind::binary, 2, false},
+    {53, "less_equal", OpKind::binary, 2, false},
+    {54, "equal", OpKind::binary, 2, false},
+    {55, "not_equal", OpKind::binary, 2, false},
+    {69, "where", OpKind::ternary, 3, true},
     {70, "reduce_sum", OpKind::reduce, 1, true},
+    {71, "reduce_max", OpKind::reduce, 1, true},
+    {72, "reduce_min", OpKind::reduce, 1, true},
+    {73, "reduce_prod", OpKind::reduce, 1, true},
+    {74, "argmax", OpKind::arg_reduce, 1, false},
+    {75, "argmin", OpKind::arg_reduce, 1, false},
     {90, "reshape", OpKind::reshape, 1, true},
     {91, "broadcast_to", OpKind::broadcast, 1, true},
     {92, "transpose", OpKind::transpose, 1, true},
+    {93, "slice", OpKind::slice, 1, true},
+    {94, "concat", OpKind::concat, 2, true},
+    {95, "pad", OpKind::pad, 2, true},
+    {96, "gather", OpKind::gather, 2, true},
+    {97, "scatter_add", OpKind::scatter, 3, true},
+    {98, "one_hot", OpKind::one_hot, 1, false},
+    {99, "cast", OpKind::cast, 1, true},
     {120, "matmul", OpKind::matmul, 2, true},
+    {121, "cholesky", OpKind::linalg, 1, true},
+    {122, "triangular_solve", OpKind::linalg, 2, true},
+    {123, "lu", OpKind::linalg, 1, false},
+    {124, "lu_solve", OpKind::linalg, 3, true},
 };
-inline constexpr std::size_t kNumOps = 27;
+inline constexpr std::size_t kNumOps = 76;
 
 // The op with this opcode, or nullptr for an unknown opcode.
 inline const OpInfo* find_op(uint16_t code) {
@@ -137,6 +247,75 @@ struct softplus {
 struct relu {
   template <class T> static inline T apply(T x) { return (x <= T(0)) ? T(0) : x; }
 };
+struct expm1 {
+  template <class T> static inline T apply(T x) { return std::expm1(x); }
+};
+struct log1p {
+  template <class T> static inline T apply(T x) { return std::log1p(x); }
+};
+struct log2 {
+  template <class T> static inline T apply(T x) { return std::log2(x); }
+};
+struct rsqrt {
+  template <class T> static inline T apply(T x) { return T(1) / std::sqrt(x); }
+};
+struct reciprocal {
+  template <class T> static inline T apply(T x) { return T(1) / x; }
+};
+struct tan {
+  template <class T> static inline T apply(T x) { return std::tan(x); }
+};
+struct asin {
+  template <class T> static inline T apply(T x) { return std::asin(x); }
+};
+struct acos {
+  template <class T> static inline T apply(T x) { return std::acos(x); }
+};
+struct atan {
+  template <class T> static inline T apply(T x) { return std::atan(x); }
+};
+struct sinh {
+  template <class T> static inline T apply(T x) { return std::sinh(x); }
+};
+struct cosh {
+  template <class T> static inline T apply(T x) { return std::cosh(x); }
+};
+struct asinh {
+  template <class T> static inline T apply(T x) { return std::asinh(x); }
+};
+struct acosh {
+  template <class T> static inline T apply(T x) { return std::acosh(x); }
+};
+struct atanh {
+  template <class T> static inline T apply(T x) { return std::atanh(x); }
+};
+struct erf {
+  template <class T> static inline T apply(T x) { return std::erf(x); }
+};
+struct erfc {
+  template <class T> static inline T apply(T x) { return std::erfc(x); }
+};
+struct lgamma {
+  template <class T> static inline T apply(T x) { return T(emath::lgamma(double(x))); }
+};
+struct digamma {
+  template <class T> static inline T apply(T x) { return T(emath::digamma(double(x))); }
+};
+struct trigamma {
+  template <class T> static inline T apply(T x) { return T(emath::trigamma(double(x))); }
+};
+struct gelu {
+  template <class T> static inline T apply(T x) { return T(0.5) * x * std::erfc(x * T(-0.70710678118654752440)); }
+};
+struct floor {
+  template <class T> static inline T apply(T x) { return std::floor(x); }
+};
+struct ceil {
+  template <class T> static inline T apply(T x) { return std::ceil(x); }
+};
+struct round {
+  template <class T> static inline T apply(T x) { return std::nearbyint(x); }
+};
 struct add {
   template <class T> static inline T apply(T x, T y) { return x + y; }
 };
@@ -158,16 +337,53 @@ struct greater {
 struct safe_mul {
   template <class T> static inline T apply(T x, T y) { return (x == T(0)) ? T(0) : x * y; }
 };
+struct atan2 {
+  template <class T> static inline T apply(T x, T y) { return std::atan2(x, y); }
+};
+struct minimum {
+  template <class T> static inline T apply(T x, T y) { return (x < y || x != x) ? x : y; }
+};
+struct maximum {
+  template <class T> static inline T apply(T x, T y) { return (x > y || x != x) ? x : y; }
+};
+struct mod {
+  template <class T> static inline T apply(T x, T y) { return emath::mod(x, y); }
+};
+struct greater_equal {
+  template <class T> static inline T apply(T x, T y) { return (x >= y) ? T(1) : T(0); }
+};
+struct less {
+  template <class T> static inline T apply(T x, T y) { return (x < y) ? T(1) : T(0); }
+};
+struct less_equal {
+  template <class T> static inline T apply(T x, T y) { return (x <= y) ? T(1) : T(0); }
+};
+struct equal {
+  template <class T> static inline T apply(T x, T y) { return (x == y) ? T(1) : T(0); }
+};
+struct not_equal {
+  template <class T> static inline T apply(T x, T y) { return (x != y) ? T(1) : T(0); }
+};
 }  // namespace scalar
 
 #define WENGERT_FOR_EACH_INPUT_OP(X) X(input)
 #define WENGERT_FOR_EACH_CONSTANT_OP(X) X(constant)
-#define WENGERT_FOR_EACH_UNARY_OP(X) X(neg) X(abs) X(sign) X(exp) X(log) X(sqrt) X(square) X(sin) X(cos) X(tanh) X(sigmoid) X(softplus) X(relu)
-#define WENGERT_FOR_EACH_BINARY_OP(X) X(add) X(sub) X(mul) X(div) X(pow) X(greater) X(safe_mul)
-#define WENGERT_FOR_EACH_REDUCE_OP(X) X(reduce_sum)
+#define WENGERT_FOR_EACH_UNARY_OP(X) X(neg) X(abs) X(sign) X(exp) X(log) X(sqrt) X(square) X(sin) X(cos) X(tanh) X(sigmoid) X(softplus) X(relu) X(expm1) X(log1p) X(log2) X(rsqrt) X(reciprocal) X(tan) X(asin) X(acos) X(atan) X(sinh) X(cosh) X(asinh) X(acosh) X(atanh) X(erf) X(erfc) X(lgamma) X(digamma) X(trigamma) X(gelu) X(floor) X(ceil) X(round)
+#define WENGERT_FOR_EACH_BINARY_OP(X) X(add) X(sub) X(mul) X(div) X(pow) X(greater) X(safe_mul) X(atan2) X(minimum) X(maximum) X(mod) X(greater_equal) X(less) X(less_equal) X(equal) X(not_equal)
+#define WENGERT_FOR_EACH_REDUCE_OP(X) X(reduce_sum) X(reduce_max) X(reduce_min) X(reduce_prod)
 #define WENGERT_FOR_EACH_RESHAPE_OP(X) X(reshape)
 #define WENGERT_FOR_EACH_BROADCAST_OP(X) X(broadcast_to)
 #define WENGERT_FOR_EACH_TRANSPOSE_OP(X) X(transpose)
 #define WENGERT_FOR_EACH_MATMUL_OP(X) X(matmul)
+#define WENGERT_FOR_EACH_LINALG_OP(X) X(cholesky) X(triangular_solve) X(lu) X(lu_solve)
+#define WENGERT_FOR_EACH_SLICE_OP(X) X(slice)
+#define WENGERT_FOR_EACH_CONCAT_OP(X) X(concat)
+#define WENGERT_FOR_EACH_PAD_OP(X) X(pad)
+#define WENGERT_FOR_EACH_GATHER_OP(X) X(gather)
+#define WENGERT_FOR_EACH_SCATTER_OP(X) X(scatter_add)
+#define WENGERT_FOR_EACH_ONE_HOT_OP(X) X(one_hot)
+#define WENGERT_FOR_EACH_CAST_OP(X) X(cast)
+#define WENGERT_FOR_EACH_TERNARY_OP(X) X(where)
+#define WENGERT_FOR_EACH_ARG_REDUCE_OP(X) X(argmax) X(argmin)
 
 }  // namespace wengert
