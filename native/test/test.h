@@ -39,10 +39,11 @@ std::string describe_eq(const char* ea, const char* eb, const A& a, const B& b) 
   static void test_##group##_##name()
 
 #define CHECK(cond) ((cond) ? (void)0 : wt::fail(__FILE__, __LINE__, #cond))
+// The operands are copied: a reference bound to `f().at(0)` would outlive f's temporary.
 #define CHECK_EQ(a, b)                                                               \
   do {                                                                               \
-    const auto& wt_a = (a);                                                          \
-    const auto& wt_b = (b);                                                          \
+    const auto wt_a = (a);                                                           \
+    const auto wt_b = (b);                                                           \
     if (!(wt_a == wt_b)) wt::fail(__FILE__, __LINE__, wt::describe_eq(#a, #b, wt_a, wt_b)); \
   } while (0)
 #define REQUIRE(cond)                          \
