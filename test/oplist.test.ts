@@ -5,7 +5,7 @@ import { describe, expect, it } from 'vitest';
 import { execFileSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { OPS, nativeBinding, opsMissingRules } from '../ts/internal.js';
+import { OPS, nativeBinding, opsMissingJvpRules, opsMissingRules } from '../ts/internal.js';
 
 const root = join(__dirname, '..');
 const list = JSON.parse(readFileSync(join(root, 'native/ops/ops.json'), 'utf8')) as { ops: { name: string }[] };
@@ -26,5 +26,9 @@ describe('op list', () => {
 
   it('every differentiable op has a derivative rule', () => {
     expect(opsMissingRules()).toEqual([]);
+  });
+
+  it('every differentiable op has a forward-mode (JVP) rule', () => {
+    expect(opsMissingJvpRules()).toEqual([]);
   });
 });

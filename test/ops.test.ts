@@ -14,13 +14,14 @@ import * as linalg from './ops/linalg.table.js';
 import * as losses from './ops/losses.table.js';
 import * as reduce from './ops/reduce.table.js';
 import * as shape from './ops/shape.table.js';
+import * as transforms from './ops/transforms.table.js';
 
 interface Table {
   readonly cases: readonly OpCase[];
   /** Tests a row cannot express, registered after the rows. */
   readonly specialTests?: (track: Track) => void;
 }
-const tables: Table[] = [core, elementwise, reduce, linalg, shape, losses];
+const tables: Table[] = [core, elementwise, reduce, linalg, shape, losses, transforms];
 const cases = tables.flatMap((t) => t.cases);
 
 const track = trackPrograms();

@@ -11,7 +11,7 @@
  * the same partials will give their forward-mode rule.
  */
 import { WengertError } from './errors.js';
-import type { Graph, Node } from './graph.js';
+import { customVjpRule, type Graph, type Node } from './graph.js';
 import { OPS, type OpName } from './generated/ops.js';
 import { compileRule } from './expr.js';
 import * as ops from './ops/index.js';
@@ -93,11 +93,11 @@ const STRUCTURAL_RULES: Partial<Record<OpName, VjpRule>> = {
 const elementwiseRules = new Map<OpName, VjpRule>();
 
 /**
- * `g · ∂`, the contribution of a cotangent through one partial derivative. A numeric partial
+ * `g · ∂`, the contribution of a cotangent (or, in forward mode, a tangent) through one partial derivative. A numeric partial
  * needs no multiply (±1) or no contribution (0); a tensor partial is applied with safe_mul, which
  * keeps a zero cotangent zero even where the partial is infinite (sqrt at 0, log at 0).
  */
-function applyPartial(g: Tensor, partial: TensorLike): Tensor | undefined {
+export function applyPartial(g: Tensor, partial: TensorLike): Tensor | undefined {
   if (typeof partial === 'number') {
     if (partial === 0) return undefined;
     if (partial === 1) return g;
@@ -107,17 +107,39 @@ function applyPartial(g: Tensor, partial: TensorLike): Tensor | undefined {
   return ops.binary('safe_mul', g, partial);
 }
 
-function elementwiseRule(op: OpName): VjpRule | undefined {
-  const cached = elementwiseRules.get(op);
+/** A partial derivative of an elementwise op, recorded from the op's inputs and output. */
+export type PartialFn = (inputs: readonly Tensor[], out: Tensor) => TensorLike;
+
+const partialsCache = new Map<OpName, readonly PartialFn[]>();
+
+/**
+ * The partial derivatives of an elementwise op (ops.json `d`, compiled once), one per operand, or
+ * undefined for an op without them. Reverse mode applies them to cotangents, forward mode
+ * (ts/forward.ts) to tangents, both with {@link applyPartial}.
+ */
+export function elementwisePartials(op: OpName): readonly PartialFn[] | undefined {
+  const cached = partialsCache.get(op);
   if (cached !== undefined) return cached;
   const src = (OPS[op] as { d?: readonly string[] }).d;
   if (src === undefined) return undefined;
-  const partials = src.map(compileRule);
-  const rule: VjpRule = (g, _node, inputs, out) => {
-    const env: Record<string, Tensor> = { z: out, x: inputs[0]! };
-    if (inputs[1] !== undefined) env['y'] = inputs[1];
-    return partials.map((d) => applyPartial(g, d(env)));
-  };
+  const partials = src.map((text): PartialFn => {
+    const d = compileRule(text);
+    return (inputs, out) => {
+      const env: Record<string, Tensor> = { z: out, x: inputs[0]! };
+      if (inputs[1] !== undefined) env['y'] = inputs[1];
+      return d(env);
+    };
+  });
+  partialsCache.set(op, partials);
+  return partials;
+}
+
+function elementwiseRule(op: OpName): VjpRule | undefined {
+  const cached = elementwiseRules.get(op);
+  if (cached !== undefined) return cached;
+  const partials = elementwisePartials(op);
+  if (partials === undefined) return undefined;
+  const rule: VjpRule = (g, _node, inputs, out) => partials.map((d) => applyPartial(g, d(inputs, out)));
   elementwiseRules.set(op, rule);
   return rule;
 }
@@ -136,9 +158,18 @@ export function opsMissingRules(): OpName[] {
 /**
  * Append the gradient of the scalar `output` with respect to each of `wrt` to `graph`, and return
  * the gradient nodes in order. An input the output does not depend on gets a zero gradient.
+ *
+ * With `seed`, a cotangent node of `output`'s shape and dtype, `output` may have any shape and the
+ * result is the vector-Jacobian product seedᵀ·J (the gradient of Σ seed ⊙ output).
  */
-export function gradient(graph: Graph, output: Node, wrt: readonly Node[]): Node[] {
-  if (output.shape.length !== 0) {
+export function gradient(graph: Graph, output: Node, wrt: readonly Node[], seed?: Node): Node[] {
+  if (seed !== undefined && (!sameShape(seed.shape, output.shape) || seed.dtype !== output.dtype)) {
+    throw new WengertError(
+      'WENGERT_SHAPE_MISMATCH',
+      `the cotangent seed is ${seed.dtype} ${fmt(seed.shape)}, but the output is ${output.dtype} ${fmt(output.shape)}`,
+    );
+  }
+  if (seed === undefined && output.shape.length !== 0) {
     throw new WengertError(
       'WENGERT_NOT_SCALAR',
       `the gradient needs a scalar output, but the traced function returned shape ${fmt(output.shape)}; reduce it (wg.sum, wg.mean) or use run()`,
@@ -156,21 +187,26 @@ export function gradient(graph: Graph, output: Node, wrt: readonly Node[]): Node
   for (let i = 0; i < n; i++) {
     const node = graph.nodes[i]!;
     if (needs[i] === 0 && node.inputs.some((x) => needs[x.id] === 1) && OPS[node.op].grad === 'rule') needs[i] = 1;
+    if (needs[i] === 0 && customVjpRule(graph, node)?.inputs.some((x) => needs[x.id] === 1)) needs[i] = 1;
   }
 
   const ct: (Tensor | undefined)[] = new Array<Tensor | undefined>(n);
   const tensor = (node: Node): Tensor => new Tensor(node, graph);
-  ct[output.id] = tensor(graph.scalar(1, output.dtype));
+  ct[output.id] = tensor(seed ?? graph.scalar(1, output.dtype));
 
   for (let i = output.id; i >= 0; i--) {
     const g = ct[i];
     const node = graph.nodes[i]!;
     if (g === undefined || needs[i] === 0 || node.op === 'input') continue;
-    const rule = vjpRule(node.op);
-    if (rule === undefined) continue;
-    const inputs = node.inputs.map(tensor);
-    const contributions = rule(g, node, inputs, tensor(node));
-    node.inputs.forEach((x, k) => {
+    // At a wg.customVjp marker the cotangent goes to the custom function's inputs through the
+    // user's traced rule, not through the function's own nodes (they get no cotangent from here).
+    const custom = customVjpRule(graph, node);
+    const rule = custom === undefined ? vjpRule(node.op) : undefined;
+    let contributions: (Tensor | undefined)[];
+    if (custom !== undefined) contributions = custom.vjp(g.node).map((c) => (c === undefined ? undefined : tensor(c)));
+    else if (rule !== undefined) contributions = rule(g, node, node.inputs.map(tensor), tensor(node));
+    else continue;
+    (custom?.inputs ?? node.inputs).forEach((x, k) => {
       let c = contributions[k];
       if (c === undefined || needs[x.id] === 0) return;
       if (!sameShape(c.shape, x.shape)) c = ops.sumToShape(c, x.shape);

@@ -29,9 +29,26 @@ export class Node {
   ) {}
 }
 
+/**
+ * A user derivative rule (wg.customVjp / wg.customJvp, ts/transforms.ts) attached to an `identity`
+ * marker node on the custom function's output. TypeScript-only metadata: never serialized; the
+ * engine sees the marker as a plain copy. The closures trace the user's rule into this graph when a
+ * transformation first meets the marker (once per transformation, never per evaluation).
+ */
+export interface CustomRule {
+  /** The custom function's inputs: derivatives flow to these, not through the function's own nodes. */
+  readonly inputs: readonly Node[];
+  /** Reverse mode: the cotangent of each input (undefined: none) given the marker's cotangent `g`. */
+  readonly vjp?: (g: Node) => (Node | undefined)[];
+  /** Forward mode: the marker's tangent given each input's tangent (undefined: zero). */
+  readonly jvp?: (tangents: readonly (Node | undefined)[]) => Node;
+}
+
 /** A traced program under construction. */
 export class Graph {
   readonly nodes: Node[] = [];
+  /** Custom derivative rules by marker node id (see {@link CustomRule}). */
+  readonly customRules = new Map<number, CustomRule>();
   private readonly scalarConstants = new Map<string, Node>();
 
   constructor(readonly args: readonly ArgSpec[]) {}
@@ -58,6 +75,25 @@ export class Graph {
     }
     return node;
   }
+}
+
+/**
+ * The custom reverse-mode rule at `node`, if `node` is the marker of a wg.customVjp function. Used by
+ * `gradient()` (ts/autodiff.ts): at the marker, the cotangent goes to `inputs` through `vjp`.
+ */
+export function customVjpRule(graph: Graph, node: Node): { readonly inputs: readonly Node[]; readonly vjp: (g: Node) => (Node | undefined)[] } | undefined {
+  const rule = graph.customRules.get(node.id);
+  return rule?.vjp === undefined || graph.nodes[node.id] !== node ? undefined : { inputs: rule.inputs, vjp: rule.vjp };
+}
+
+/**
+ * The custom forward-mode rule at `node`, if `node` is the marker of a wg.customJvp function. For
+ * `jvp()` (ts/forward.ts): at the marker, the tangent is `jvp(inputs.map(tangentOf))` (pass undefined
+ * for an input without a tangent; if no input has one, the marker has none either).
+ */
+export function customJvpRule(graph: Graph, node: Node): { readonly inputs: readonly Node[]; readonly jvp: (tangents: readonly (Node | undefined)[]) => Node } | undefined {
+  const rule = graph.customRules.get(node.id);
+  return rule?.jvp === undefined || graph.nodes[node.id] !== node ? undefined : { inputs: rule.inputs, jvp: rule.jvp };
 }
 
 let active: Graph | undefined;

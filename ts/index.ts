@@ -5,8 +5,12 @@
  * @packageDocumentation
  */
 export { compile, f64, f32, i32, Program } from './program.js';
-export type { CompileOptions, InputValue, MemoryReport, TracedFunction, ValueAndGrad } from './program.js';
+export type { CompileOptions, InputValue, MemoryReport, TracedFunction, ValueAndGrad, JvpResult, VjpResult, HvpResult, DirectionValue } from './program.js';
 export { Tensor } from './tensor.js';
+export type { JacobianOptions, JacobianResult, HessianResult } from './program.js';
+export type { JacobianMode } from './batch.js';
+export { grad, customVjp, customJvp } from './transforms.js';
+export type { GradOptions, JvpFunction, TensorFunction, VjpFunction } from './transforms.js';
 export type { TensorLike } from './tensor.js';
 export type { ArgSpec } from './graph.js';
 export type { DType, FloatDType, FloatArray, DataArray } from './dtype.js';
@@ -61,6 +65,7 @@ export {
   floor,
   ceil,
   round,
+  stopGradient,
   atan2,
   minimum,
   maximum,

@@ -1,5 +1,7 @@
 /** `compile`: trace once, serialize once, run many times. */
 import { gradient } from './autodiff.js';
+import { jvp } from './forward.js';
+import { chooseJacobianMode, hessianNodes, jacobianNode, type JacobianMode } from './batch.js';
 import { arrayType, dtypeOf, isFloat, type DataArray, type DType, type FloatArray, type FloatDType } from './dtype.js';
 import { WengertError, WengertRangeError, WengertTypeError, fromNative } from './errors.js';
 import { Graph, withGraph, type ArgSpec, type Node } from './graph.js';
@@ -55,6 +57,73 @@ export interface ValueAndGrad {
   readonly grads: FloatArray[];
 }
 
+/** The result of {@link Program.jvp}. */
+export interface JvpResult {
+  /** The function's value: a number for a scalar output, else a typed array of the output's dtype. */
+  readonly value: number | FloatArray;
+  /** The directional derivative J·t of the output, shaped like the value. */
+  readonly tangent: number | FloatArray;
+}
+
+/** The result of {@link Program.vjp}. */
+export interface VjpResult {
+  /** The function's value: a number for a scalar output, else a typed array of the output's dtype. */
+  readonly value: number | FloatArray;
+  /** One vector-Jacobian product uᵀ·J per `wrt` argument, with that argument's dtype and shape. */
+  readonly grads: FloatArray[];
+}
+
+/** The result of {@link Program.hvp}. */
+export interface HvpResult {
+  /** The function's (scalar) value. */
+  readonly value: number;
+  /** One gradient per `wrt` argument, as from {@link Program.valueAndGrad}. */
+  readonly grad: FloatArray[];
+  /** The Hessian-vector product H·v, split as the `wrt` arguments. */
+  readonly hvp: FloatArray[];
+}
+
+/** Options of {@link Program.jacobian}, passed as its last argument. */
+export interface JacobianOptions {
+  /** `forward` (one tangent per input element) or `reverse` (one cotangent per output element); default: the one with fewer directions. */
+  readonly mode?: JacobianMode;
+}
+
+/** The result of {@link Program.jacobian}. */
+export interface JacobianResult {
+  /** The function's value: a number for a scalar output, else a typed array of the output's dtype. */
+  readonly value: number | FloatArray;
+  /**
+   * The Jacobian, row-major `rows × cols` in the output's dtype: entry `[i·cols + j]` is
+   * ∂ output_i / ∂ input_j, outputs flattened row-major, `wrt` arguments flattened and concatenated.
+   */
+  readonly jacobian: FloatArray;
+  /** Number of output elements. */
+  readonly rows: number;
+  /** Number of input elements (all `wrt` arguments). */
+  readonly cols: number;
+  /** The mode that computed it. */
+  readonly mode: JacobianMode;
+}
+
+/** The result of {@link Program.hessian}. */
+export interface HessianResult {
+  /** The function's (scalar) value. */
+  readonly value: number;
+  /** One gradient per `wrt` argument, as from {@link Program.valueAndGrad}. */
+  readonly grad: FloatArray[];
+  /** The dense Hessian, row-major `n × n` in the output's dtype (n: all `wrt` elements, concatenated); symmetric to rounding. */
+  readonly hessian: FloatArray;
+  /** n. */
+  readonly size: number;
+}
+
+/** A tangent, cotangent or direction: a typed array of the argument's (or output's) dtype and size, or a number for a scalar. */
+export type DirectionValue = Float64Array | Float32Array | number;
+
+/** The programs a {@link Program} compiles, one per kind, lazily. */
+type ProgramKind = 'forward' | 'valueAndGrad' | 'jvp' | 'vjp' | 'hvp' | 'jacobianForward' | 'jacobianReverse' | 'hessian';
+
 /** Memory held by a compiled program. */
 export interface MemoryReport {
   /** Working memory of one value-and-gradient run (0 until that program is compiled). */
@@ -89,6 +158,12 @@ export class Program {
   private forwardProgram: NativeProgram | undefined;
   private gradProgram: NativeProgram | undefined;
   private gradNodes: Node[] | undefined;
+  /** Programs of the transforms (jvp, vjp, hvp, ...), compiled on first use. */
+  private readonly transformPrograms = new Map<ProgramKind, NativeProgram>();
+  /** Input nodes of the tangent arguments (one per wrt argument), after the traced arguments. */
+  private tangentNodes: Node[] | undefined;
+  /** The nodes each transform appended to the graph: its outputs and argument specs. */
+  private readonly transformGraphs = new Map<ProgramKind, { outputs: Node[]; args: ArgSpec[] }>();
   private disposed = false;
 
   /** @internal */
@@ -103,9 +178,11 @@ export class Program {
     this.maxArenaBytes = maxArenaBytes;
   }
 
-  /** @internal The serialized program: forward only, or value and gradients. */
-  serialized(kind: 'forward' | 'valueAndGrad'): Uint8Array {
+  /** @internal The serialized program: forward only, value and gradients, or a transform. */
+  serialized(kind: ProgramKind): Uint8Array {
     if (kind === 'forward') return serialize(this.graph, [this.output]);
+    if (kind === 'jvp' || kind === 'vjp' || kind === 'hvp') return this.serializedTransform(kind);
+    if (kind === 'jacobianForward' || kind === 'jacobianReverse' || kind === 'hessian') return this.serializedDense(kind);
     this.gradNodes ??= gradient(
       this.graph,
       this.output,
@@ -114,9 +191,63 @@ export class Program {
     return serialize(this.graph, [this.output, ...this.gradNodes]);
   }
 
-  private native(kind: 'forward' | 'valueAndGrad'): NativeProgram {
+  private wrtNodes(): Node[] {
+    return this.wrt.map((i) => this.inputNodes[i]!);
+  }
+
+  /** Specs of the wrt arguments: the tangents' (jvp) and directions' (hvp). */
+  private wrtSpecs(): ArgSpec[] {
+    return this.wrt.map((i) => this.args[i]!);
+  }
+
+  /** Input nodes for the tangent arguments, numbered after the traced arguments; made once, shared by jvp and hvp. */
+  private tangentInputs(): Node[] {
+    this.tangentNodes ??= this.wrtSpecs().map((s, k) => this.graph.add('input', [], s.shape, s.dtype, [this.args.length + k]));
+    return this.tangentNodes;
+  }
+
+  private requireFloatOutput(what: string): void {
+    if (!isFloat(this.outputDtype)) {
+      throw new WengertError('WENGERT_DTYPE_MISMATCH', `${what} needs a float output, but the traced function returned int32 (indices have no derivative); use run(), or cast to a float dtype`);
+    }
+  }
+
+  /**
+   * jvp: [value, tangent] from [...args, ...tangents]; vjp: [value, ...grads] from
+   * [...args, cotangent]; hvp: [value, ...grads, ...hvps] from [...args, ...v] (forward over reverse:
+   * the JVP of the gradient nodes).
+   */
+  private serializedTransform(kind: 'jvp' | 'vjp' | 'hvp'): Uint8Array {
+    let built = this.transformGraphs.get(kind);
+    if (built === undefined) {
+      built = this.buildTransform(kind);
+      this.transformGraphs.set(kind, built);
+    }
+    return serialize(this.graph, built.outputs, built.args);
+  }
+
+  /** Append a transform's nodes to the graph (once per kind): its outputs and argument specs. */
+  private buildTransform(kind: 'jvp' | 'vjp' | 'hvp'): { outputs: Node[]; args: ArgSpec[] } {
+    const wrt = this.wrtNodes();
+    if (kind === 'jvp') {
+      this.requireFloatOutput('p.jvp');
+      const [tangent] = jvp(this.graph, [this.output], wrt, this.tangentInputs());
+      return { outputs: [this.output, tangent!], args: [...this.args, ...this.wrtSpecs()] };
+    }
+    if (kind === 'vjp') {
+      this.requireFloatOutput('p.vjp');
+      const spec = { dtype: this.outputDtype, shape: this.outputShape };
+      const seed = this.graph.add('input', [], spec.shape, spec.dtype, [this.args.length]);
+      return { outputs: [this.output, ...gradient(this.graph, this.output, wrt, seed)], args: [...this.args, spec] };
+    }
+    this.gradNodes ??= gradient(this.graph, this.output, wrt);
+    const hvps = jvp(this.graph, this.gradNodes, wrt, this.tangentInputs());
+    return { outputs: [this.output, ...this.gradNodes, ...hvps], args: [...this.args, ...this.wrtSpecs()] };
+  }
+
+  private native(kind: ProgramKind): NativeProgram {
     if (this.disposed) throw new WengertError('WENGERT_DISPOSED', 'this program was disposed');
-    const cached = kind === 'forward' ? this.forwardProgram : this.gradProgram;
+    const cached = kind === 'forward' ? this.forwardProgram : kind === 'valueAndGrad' ? this.gradProgram : this.transformPrograms.get(kind);
     if (cached !== undefined) return cached;
     const bytes = this.serialized(kind);
     let p: NativeProgram;
@@ -126,7 +257,8 @@ export class Program {
       throw fromNative(err);
     }
     if (kind === 'forward') this.forwardProgram = p;
-    else this.gradProgram = p;
+    else if (kind === 'valueAndGrad') this.gradProgram = p;
+    else this.transformPrograms.set(kind, p);
     return p;
   }
 
@@ -216,6 +348,301 @@ export class Program {
     return { value: outs[0]![0]!, grads: outs.slice(1) };
   }
 
+  /**
+   * Directions for a transform, checked as inputs are: one per spec, a typed array of the spec's
+   * dtype and size, or a number for a scalar spec. `what` names them in messages.
+   */
+  private directions(values: unknown, specs: readonly ArgSpec[], what: string, names: (k: number) => string): FloatArray[] {
+    if (!Array.isArray(values) || values.length !== specs.length) {
+      const got = Array.isArray(values) ? `${values.length}` : describeValue(values);
+      throw new WengertRangeError('WENGERT_INPUT_COUNT', `expected an array of ${specs.length} ${what}${specs.length === 1 ? '' : 's'} (${names(-1)}), got ${got}`);
+    }
+    return values.map((v: unknown, k) => {
+      const spec = specs[k]!;
+      const size = sizeOf(spec.shape);
+      const type = arrayType(spec.dtype as FloatDType);
+      if (typeof v === 'number') {
+        if (spec.shape.length !== 0) {
+          throw new WengertTypeError('WENGERT_INPUT_DTYPE', `${what} ${k} (${names(k)}): a number was passed for shape ${fmt(spec.shape)}; pass a ${type.name} of ${size} elements`);
+        }
+        return new type([v]);
+      }
+      if (dtypeOf(v) !== spec.dtype) {
+        throw new WengertTypeError('WENGERT_INPUT_DTYPE', `${what} ${k} (${names(k)}): expected a ${type.name} (${spec.dtype}, shape ${fmt(spec.shape)}), got ${describeValue(v)}`);
+      }
+      const arr = v as FloatArray;
+      if (arr.length !== size) {
+        throw new WengertRangeError('WENGERT_INPUT_LENGTH', `${what} ${k} (${names(k)}): expected ${size} elements (shape ${fmt(spec.shape)}), got ${arr.length}`);
+      }
+      return arr;
+    });
+  }
+
+  private wrtName = (k: number): string => (k < 0 ? `one per wrt argument [${this.wrt.join(', ')}]` : `of argument ${this.wrt[k]}`);
+
+  private outputArray(): FloatArray {
+    return new (arrayType(this.outputDtype as FloatDType))(sizeOf(this.outputShape));
+  }
+
+  private wrtArrays(): FloatArray[] {
+    return this.wrt.map((i) => new (arrayType(this.args[i]!.dtype as FloatDType))(sizeOf(this.args[i]!.shape)));
+  }
+
+  private shaped(out: FloatArray): number | FloatArray {
+    return this.outputShape.length === 0 ? out[0]! : out;
+  }
+
+  private prepareJvp(inputs: readonly InputValue[], tangents: readonly DirectionValue[]): { args: DataArray[]; program: NativeProgram; outs: FloatArray[] } {
+    const args = this.inputs(inputs);
+    this.requireFloatOutput('p.jvp');
+    const ts = this.directions(tangents, this.wrtSpecs(), 'tangent', this.wrtName);
+    return { args: [...args, ...ts], program: this.native('jvp'), outs: [this.outputArray(), this.outputArray()] };
+  }
+
+  /**
+   * Forward mode: the value and the directional derivative J·t of the output, for one tangent per
+   * `wrt` argument (of its dtype and shape), without a reverse sweep. The JVP program is compiled on
+   * first use and cached.
+   *
+   * @example
+   * ```ts
+   * const p = wg.compile((x) => wg.sin(x), { args: [wg.f64([2])] });
+   * p.jvp([new Float64Array([0, 1])], [new Float64Array([1, 0])]); // { value: [0, sin 1], tangent: [1, 0] }
+   * ```
+   */
+  jvp(inputs: readonly InputValue[], tangents: readonly DirectionValue[]): JvpResult {
+    const { args, program, outs } = this.prepareJvp(inputs, tangents);
+    try {
+      program.run(args, outs);
+    } catch (err) {
+      throw fromNative(err);
+    }
+    return { value: this.shaped(outs[0]!), tangent: this.shaped(outs[1]!) };
+  }
+
+  /** As {@link Program.jvp}, computed off the JavaScript thread (inputs must not change until it settles). */
+  async jvpAsync(inputs: readonly InputValue[], tangents: readonly DirectionValue[]): Promise<JvpResult> {
+    const { args, program, outs } = this.prepareJvp(inputs, tangents);
+    try {
+      await program.runAsync(args, outs);
+    } catch (err) {
+      throw fromNative(err);
+    }
+    return { value: this.shaped(outs[0]!), tangent: this.shaped(outs[1]!) };
+  }
+
+  private prepareVjp(inputs: readonly InputValue[], cotangent: DirectionValue): { args: DataArray[]; program: NativeProgram; outs: FloatArray[] } {
+    const args = this.inputs(inputs);
+    this.requireFloatOutput('p.vjp');
+    const spec = { dtype: this.outputDtype, shape: this.outputShape };
+    const [ct] = this.directions([cotangent], [spec], 'cotangent', (k) => (k < 0 ? 'one' : `of the output`));
+    return { args: [...args, ct!], program: this.native('vjp'), outs: [this.outputArray(), ...this.wrtArrays()] };
+  }
+
+  /**
+   * Reverse mode for any output shape: the value and the vector-Jacobian products uᵀ·J with respect
+   * to each `wrt` argument, for a cotangent u of the output's dtype and shape (a number for a
+   * scalar output). Compiled on first use and cached.
+   *
+   * @example
+   * ```ts
+   * const p = wg.compile((x) => wg.mul(x, x), { args: [wg.f64([2])] });
+   * p.vjp([new Float64Array([1, 2])], new Float64Array([1, 1])); // { value: [1, 4], grads: [[2, 4]] }
+   * ```
+   */
+  vjp(inputs: readonly InputValue[], cotangent: DirectionValue): VjpResult {
+    const { args, program, outs } = this.prepareVjp(inputs, cotangent);
+    try {
+      program.run(args, outs);
+    } catch (err) {
+      throw fromNative(err);
+    }
+    return { value: this.shaped(outs[0]!), grads: outs.slice(1) };
+  }
+
+  /** As {@link Program.vjp}, computed off the JavaScript thread (inputs must not change until it settles). */
+  async vjpAsync(inputs: readonly InputValue[], cotangent: DirectionValue): Promise<VjpResult> {
+    const { args, program, outs } = this.prepareVjp(inputs, cotangent);
+    try {
+      await program.runAsync(args, outs);
+    } catch (err) {
+      throw fromNative(err);
+    }
+    return { value: this.shaped(outs[0]!), grads: outs.slice(1) };
+  }
+
+  private prepareHvp(inputs: readonly InputValue[], v: readonly DirectionValue[]): { args: DataArray[]; program: NativeProgram; outs: FloatArray[] } {
+    const args = this.inputs(inputs);
+    if (this.outputShape.length !== 0) {
+      throw new WengertError('WENGERT_NOT_SCALAR', `p.hvp needs a scalar output, but the traced function returned shape ${fmt(this.outputShape)}; reduce it (wg.sum, wg.mean)`);
+    }
+    this.requireFloatOutput('p.hvp');
+    const vs = this.directions(v, this.wrtSpecs(), 'direction', this.wrtName);
+    return { args: [...args, ...vs], program: this.native('hvp'), outs: [this.outputArray(), ...this.wrtArrays(), ...this.wrtArrays()] };
+  }
+
+  private hvpResult(outs: FloatArray[]): HvpResult {
+    const n = this.wrt.length;
+    return { value: outs[0]![0]!, grad: outs.slice(1, 1 + n), hvp: outs.slice(1 + n) };
+  }
+
+  /**
+   * The exact Hessian-vector product H·v of a scalar function (forward over reverse: the JVP of the
+   * gradient program), with the value and gradient, for `v` with one entry per `wrt` argument (its
+   * dtype and shape). Costs a small multiple of {@link Program.valueAndGrad}; compiled on first use.
+   *
+   * @example
+   * ```ts
+   * const p = wg.compile((x) => wg.sum(wg.mul(x, wg.mul(x, x))), { args: [wg.f64([2])] });
+   * p.hvp([new Float64Array([1, 2])], [new Float64Array([1, 1])]); // hvp: [[6, 12]] (H = diag(6x))
+   * ```
+   */
+  hvp(inputs: readonly InputValue[], v: readonly DirectionValue[]): HvpResult {
+    const { args, program, outs } = this.prepareHvp(inputs, v);
+    try {
+      program.run(args, outs);
+    } catch (err) {
+      throw fromNative(err);
+    }
+    return this.hvpResult(outs);
+  }
+
+  /** As {@link Program.hvp}, computed off the JavaScript thread (inputs must not change until it settles). */
+  async hvpAsync(inputs: readonly InputValue[], v: readonly DirectionValue[]): Promise<HvpResult> {
+    const { args, program, outs } = this.prepareHvp(inputs, v);
+    try {
+      await program.runAsync(args, outs);
+    } catch (err) {
+      throw fromNative(err);
+    }
+    return this.hvpResult(outs);
+  }
+
+  /** Outputs of the dense transforms: jacobian* [value, J]; hessian [value, ...grads, H]. No extra arguments. */
+  private serializedDense(kind: 'jacobianForward' | 'jacobianReverse' | 'hessian'): Uint8Array {
+    const wrt = this.wrtNodes();
+    if (kind === 'hessian') {
+      const { grads, hessian } = hessianNodes(this.graph, this.output, wrt);
+      return serialize(this.graph, [this.output, ...grads, hessian]);
+    }
+    return serialize(this.graph, [this.output, jacobianNode(this.graph, this.output, wrt, kind === 'jacobianForward' ? 'forward' : 'reverse')]);
+  }
+
+  private wrtSize(): number {
+    return this.wrt.reduce((acc, i) => acc + sizeOf(this.args[i]!.shape), 0);
+  }
+
+  /** The Jacobian mode chosen when none is given: `forward` when the `wrt` elements are no more than the output elements, else `reverse`. */
+  jacobianMode(): JacobianMode {
+    return chooseJacobianMode(this.wrtSize(), sizeOf(this.outputShape));
+  }
+
+  private prepareJacobian(inputsAndOptions: readonly (InputValue | JacobianOptions)[]): { args: DataArray[]; program: NativeProgram; outs: FloatArray[]; mode: JacobianMode } {
+    const last = inputsAndOptions[inputsAndOptions.length - 1];
+    const hasOptions = last !== null && typeof last === 'object' && !ArrayBuffer.isView(last) && !Array.isArray(last);
+    const options = (hasOptions ? last : {}) as JacobianOptions;
+    const args = this.inputs(hasOptions ? inputsAndOptions.slice(0, -1) : inputsAndOptions);
+    if (options.mode !== undefined && options.mode !== 'forward' && options.mode !== 'reverse') {
+      throw new WengertError('WENGERT_INVALID_ARGUMENT', `p.jacobian: options.mode must be 'forward' or 'reverse', got ${JSON.stringify(options.mode)}`);
+    }
+    this.requireFloatOutput('p.jacobian');
+    const rows = sizeOf(this.outputShape);
+    const cols = this.wrtSize();
+    if (rows === 0 || cols === 0) {
+      throw new WengertError('WENGERT_INVALID_ARGUMENT', `p.jacobian: the Jacobian is empty (${rows} output and ${cols} wrt elements); compile with a non-empty output and wrt`);
+    }
+    const mode = options.mode ?? this.jacobianMode();
+    const program = this.native(mode === 'forward' ? 'jacobianForward' : 'jacobianReverse');
+    return { args, program, outs: [this.outputArray(), new (arrayType(this.outputDtype as FloatDType))(rows * cols)], mode };
+  }
+
+  private jacobianResult(outs: FloatArray[], mode: JacobianMode): JacobianResult {
+    return { value: this.shaped(outs[0]!), jacobian: outs[1]!, rows: sizeOf(this.outputShape), cols: this.wrtSize(), mode };
+  }
+
+  /**
+   * The value and the dense Jacobian of the output with respect to the `wrt` arguments, all
+   * directions in one run of one program (vector mode): forward mode batches the JVP over the n
+   * unit tangents, reverse mode the VJP over the m unit cotangents. The mode with fewer directions
+   * is chosen (see {@link Program.jacobianMode}); a trailing options object `{ mode }` overrides it.
+   * Each mode's program is compiled on first use and cached.
+   *
+   * @example
+   * ```ts
+   * const p = wg.compile((x) => wg.mul(x, x), { args: [wg.f64([2])] });
+   * p.jacobian(new Float64Array([1, 2]));                       // jacobian [2, 0, 0, 4], mode 'forward'
+   * p.jacobian(new Float64Array([1, 2]), { mode: 'reverse' });  // the same, by reverse mode
+   * ```
+   */
+  jacobian(...inputsAndOptions: (InputValue | JacobianOptions)[]): JacobianResult {
+    const { args, program, outs, mode } = this.prepareJacobian(inputsAndOptions);
+    try {
+      program.run(args, outs);
+    } catch (err) {
+      throw fromNative(err);
+    }
+    return this.jacobianResult(outs, mode);
+  }
+
+  /** As {@link Program.jacobian}, computed off the JavaScript thread (inputs must not change until it settles). */
+  async jacobianAsync(...inputsAndOptions: (InputValue | JacobianOptions)[]): Promise<JacobianResult> {
+    const { args, program, outs, mode } = this.prepareJacobian(inputsAndOptions);
+    try {
+      await program.runAsync(args, outs);
+    } catch (err) {
+      throw fromNative(err);
+    }
+    return this.jacobianResult(outs, mode);
+  }
+
+  private prepareHessian(inputs: readonly InputValue[]): { args: DataArray[]; program: NativeProgram; outs: FloatArray[] } {
+    const args = this.inputs(inputs);
+    if (this.outputShape.length !== 0) {
+      throw new WengertError('WENGERT_NOT_SCALAR', `p.hessian needs a scalar output, but the traced function returned shape ${fmt(this.outputShape)}; reduce it (wg.sum, wg.mean), or use p.jacobian`);
+    }
+    this.requireFloatOutput('p.hessian');
+    const n = this.wrtSize();
+    if (n === 0) throw new WengertError('WENGERT_INVALID_ARGUMENT', 'p.hessian: there are no wrt elements to differentiate with respect to');
+    return { args, program: this.native('hessian'), outs: [this.outputArray(), ...this.wrtArrays(), new (arrayType(this.outputDtype as FloatDType))(n * n)] };
+  }
+
+  private hessianResult(outs: FloatArray[]): HessianResult {
+    const k = this.wrt.length;
+    return { value: outs[0]![0]!, grad: outs.slice(1, 1 + k), hessian: outs[1 + k]!, size: this.wrtSize() };
+  }
+
+  /**
+   * The value, gradient and dense Hessian of a scalar function with respect to the `wrt` arguments
+   * (flattened and concatenated): the Hessian-vector product (forward over reverse) batched over
+   * the n unit directions, in one run. Compiled on first use and cached.
+   *
+   * @example
+   * ```ts
+   * const p = wg.compile((x) => wg.sum(wg.mul(x, wg.mul(x, x))), { args: [wg.f64([2])] });
+   * p.hessian(new Float64Array([1, 2])); // hessian [6, 0, 0, 12]
+   * ```
+   */
+  hessian(...inputs: InputValue[]): HessianResult {
+    const { args, program, outs } = this.prepareHessian(inputs);
+    try {
+      program.run(args, outs);
+    } catch (err) {
+      throw fromNative(err);
+    }
+    return this.hessianResult(outs);
+  }
+
+  /** As {@link Program.hessian}, computed off the JavaScript thread (inputs must not change until it settles). */
+  async hessianAsync(...inputs: InputValue[]): Promise<HessianResult> {
+    const { args, program, outs } = this.prepareHessian(inputs);
+    try {
+      await program.runAsync(args, outs);
+    } catch (err) {
+      throw fromNative(err);
+    }
+    return this.hessianResult(outs);
+  }
+
   /** Bytes of working memory per run. */
   memory(): MemoryReport {
     return {
@@ -231,7 +658,15 @@ export class Program {
     this.gradProgram?.dispose();
     this.forwardProgram = undefined;
     this.gradProgram = undefined;
+    for (const p of this.transformPrograms.values()) p.dispose();
+    this.transformPrograms.clear();
   }
+}
+
+function describeValue(v: unknown): string {
+  if (v === null) return 'null';
+  if (Array.isArray(v)) return 'an array';
+  return typeof v === 'object' ? ((v as object).constructor?.name ?? 'an object') : typeof v;
 }
 
 /**

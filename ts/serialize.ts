@@ -87,8 +87,11 @@ function writeDims(w: Writer, spec: ArgSpec | Node): void {
   for (const d of spec.shape) w.u32(d);
 }
 
-/** Serialize the program computing `outputs` from `graph.args`. */
-export function serialize(graph: Graph, outputs: readonly Node[]): Uint8Array {
+/**
+ * Serialize the program computing `outputs` from `args` (default `graph.args`; a transform's
+ * program passes more: its tangents or cotangents are extra arguments after the traced ones).
+ */
+export function serialize(graph: Graph, outputs: readonly Node[], args: readonly ArgSpec[] = graph.args): Uint8Array {
   const nodes = liveNodes(graph, outputs);
   const index = new Map<Node, number>();
   nodes.forEach((n, i) => index.set(n, i));
@@ -112,11 +115,11 @@ export function serialize(graph: Graph, outputs: readonly Node[]): Uint8Array {
   w.u16(0);
   w.u32(0); // byte_length, patched below
   w.u32(0); // crc32, patched below
-  w.u32(graph.args.length);
+  w.u32(args.length);
   w.u32(nodes.length);
   w.u32(outputs.length);
   w.u32(poolLength);
-  for (const a of graph.args) {
+  for (const a of args) {
     w.u8(dtypeCode(a.dtype));
     w.u8(a.shape.length);
     w.u16(0);

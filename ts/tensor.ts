@@ -204,6 +204,10 @@ export class Tensor {
   round(): Tensor {
     return ops.round(this);
   }
+  /** The same value with derivative zero. See {@link ops.stopGradient}. */
+  stopGradient(): Tensor {
+    return ops.stopGradient(this);
+  }
   /** Leaky ReLU with slope `alpha` (default 0.01) below 0. See {@link ops.leakyRelu}. */
   leakyRelu(alpha?: TensorLike): Tensor {
     return ops.leakyRelu(this, alpha);

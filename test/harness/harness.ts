@@ -33,6 +33,14 @@
 //      loss and gradients (skipped when `dtypes` omits float32);
 //   4. method: the Tensor-method spelling against the function spelling, bit for bit (when the
 //      row has `method`).
+//   5. dot-product test (rows with a derivative: not noGrad, not int32 output): with a random
+//      tangent u (one per float argument) and a random cotangent v of the output's shape,
+//      ⟨v, J·u⟩ from forward mode (p.jvp) equals ⟨Jᵀ·v, u⟩ from reverse mode (p.vjp), float64.
+//   6. second order (the same rows unless `noSecondOrder` gives the reason to skip): the HVP of
+//      the loss in a random direction w (p.hvp, forward over reverse) against Richardson central
+//      differences of the reverse-mode gradient along w, float64. Opt out only for ops that are
+//      merely piecewise smooth where the check would cross a kink, or whose second derivative is
+//      not implemented (say which in the reason).
 //
 // Tolerances
 //   The defaults (FWD64, GRAD64, F32_REL below) are justified next to their definitions, for the
@@ -91,6 +99,10 @@ export interface CaseTol {
    * itself plus this much of the largest element of the result.
    */
   readonly float32?: number;
+  /** Dot-product test, relative to Σ|v_i·(J·u)_i| + Σ|(Jᵀ·v)_j·u_j| (default DOT_REL). */
+  readonly dot?: number;
+  /** HVP against differences of the gradient (default HVP64). */
+  readonly hvp?: Tol;
 }
 
 export interface OpCase {
@@ -118,6 +130,8 @@ export interface OpCase {
   readonly noGrad?: true;
   /** The output's dtype when it is int32 (argmax, argmin); default the float arguments' dtype. */
   readonly outDtype?: 'int32';
+  /** Why the second-order check (6) does not apply to this row; it runs when this is absent. */
+  readonly noSecondOrder?: string;
 }
 
 export const a = (shape: readonly number[], domain: Domain | InputMaker = ANY): FloatArg =>
@@ -306,6 +320,21 @@ export const GRAD64: Tol = { rtol: 1e-8, atol: 1e-8 };
 // a few hundred ulp, still 10^4 times smaller than any wrong derivative.
 export const F32_REL = 2e-5;
 
+// Dot-product test: ⟨v, J·u⟩ and ⟨Jᵀ·v, u⟩ are the same bilinear form evaluated by two programs
+// that round differently. Each program's error is a few ulp per op along the longest chain times
+// the magnitudes summed, i.e. ≲ (ops on the path)·2^-53·Σ|terms| ≈ 1e-14 relative to the sum of
+// the absolute terms for the harness's small ops (≤ ~20 ops, well-conditioned matrices with
+// condition numbers of a few units). 1e-12 leaves a hundredfold margin; a wrong rule is O(1) off.
+export const DOT_REL = 1e-12;
+
+// Second order (rows with fd.method 'central' use D(h) alone with h = 1e-6: error ≈ 1e-12·|∇³L|
+// + 2e-10·|∇L|, also within the tolerance below): R = (4·D(h/2) − D(h))/3 with D(h) = (∇L(x + h·w) − ∇L(x − h·w))/2h, h = 1e-3 and
+// w_i = ω_i·max(1, |x_i|), ω uniform in [-1, 1). Error ≈ h⁴|∇L⁽⁵⁾|/480 + 3ε|∇L|/h per element:
+// ≈ 2e-15·|L⁽⁶⁾| + 7e-13·|∇L|, below 1e-9 for these domains (derivatives of order 6 of the
+// elementwise ops on |x| ≤ 6 stay below ~1e5, as for the gradient check); we allow 1e-7 relative
+// plus 1e-7 absolute: a hundredfold margin, still 10^6 below a wrong rule's O(1) error.
+export const HVP64: Tol = { rtol: 1e-7, atol: 1e-7 };
+
 // ---------------------------------------------------------------------------------------------
 // The checks.
 
@@ -362,6 +391,76 @@ export function registerCases(cases: readonly OpCase[], track: Track): void {
           assertClose(g, fd[k]!, c.tol?.grad ?? GRAD64, `${c.name} gradient of argument ${prep.floatArgs[k]}`);
         });
       });
+    }
+
+    if (!intOut && !c.noGrad) {
+      it('forward and reverse mode agree (dot-product test)', () => {
+        const p = track(wg.compile(c.fn, { args: specs(c, 'float64'), wrt: prep.floatArgs }));
+        const rng = new Rng(seedOf(`${c.name} dot`));
+        // float32-representable, so a cast to float32 inside the op (exact on them) does not
+        // round one mode's seed and not the other's.
+        const u = prep.floatArgs.map((i) => rng.array32(prep.inputs[i]!.length, { lo: -1, hi: 1 }));
+        const v = rng.array32(prep.refOut.data.length, { lo: -1, hi: 1 });
+        const inputs = programInputs(prep, 'float64');
+        const fwd = p.jvp(inputs, u);
+        const rev = p.vjp(inputs, prep.refOut.shape.length === 0 ? v[0]! : v);
+        const jt = asArray(fwd.tangent);
+        expect(jt.length).toBe(v.length);
+        let vJu = 0;
+        let scale = 0;
+        for (let i = 0; i < v.length; i++) {
+          vJu += v[i]! * jt[i]!;
+          scale += Math.abs(v[i]! * jt[i]!);
+        }
+        let JTvu = 0;
+        rev.grads.forEach((g, k) => {
+          for (let j = 0; j < g.length; j++) {
+            JTvu += g[j]! * u[k]![j]!;
+            scale += Math.abs(g[j]! * u[k]![j]!);
+          }
+        });
+        const bound = (c.tol?.dot ?? DOT_REL) * scale;
+        if (!(Math.abs(vJu - JTvu) <= bound)) {
+          throw new Error(`${c.name} dot-product test: <v, J u> = ${vJu} (forward) but <J^T v, u> = ${JTvu} (reverse), |diff| ${Math.abs(vJu - JTvu)} > ${bound}`);
+        }
+        // The values of both transforms are the function's.
+        assertClose(asArray(fwd.value), prep.refOut.data, fwdTol, `${c.name} jvp value`);
+        assertClose(asArray(rev.value), prep.refOut.data, fwdTol, `${c.name} vjp value`);
+      });
+
+      if (c.noSecondOrder === undefined) {
+        it('Hessian-vector product matches differences of the gradient', () => {
+          const p = track(lossProgram(c, c.fn, prep.r, 'float64'));
+          const rng = new Rng(seedOf(`${c.name} hvp`));
+          const floats = prep.floatArgs.map((i) => prep.inputs[i] as Float64Array);
+          const w = floats.map((x) => x.map((xi) => rng.uniform(-1, 1) * Math.max(1, Math.abs(xi))));
+          const inputs = programInputs(prep, 'float64');
+          const { grad, hvp } = p.hvp(inputs, w);
+          const base = p.valueAndGrad(...inputs).grads;
+          grad.forEach((g, k) => expect(sameBits(g, base[k]!)).toBe(true));
+          const gradAt = (s: number): Float64Array[] => {
+            const all = [...inputs];
+            prep.floatArgs.forEach((argIndex, k) => (all[argIndex] = floats[k]!.map((x, i) => x + s * w[k]![i]!)));
+            return p.valueAndGrad(...all).grads as Float64Array[];
+          };
+          const diff = (h: number): Float64Array[] => {
+            const gp = gradAt(h);
+            const gm = gradAt(-h);
+            return gp.map((g, k) => g.map((v, i) => (v - gm[k]![i]!) / (2 * h)));
+          };
+          // The row's finite-difference settings apply here too: a row whose gradient jumps
+          // (mod: −floor(x/y)) uses central differences with a step too small to meet a jump.
+          const central = c.fd?.method === 'central';
+          const h = c.fd?.step ?? (central ? 1e-6 : 1e-3);
+          const d1 = diff(h);
+          const d2 = central ? d1 : diff(h / 2);
+          hvp.forEach((hv, k) => {
+            expect(hv).toBeInstanceOf(Float64Array);
+            const fd = central ? d1[k]! : d2[k]!.map((v, i) => (4 * v - d1[k]![i]!) / 3);
+            assertClose(hv, fd, c.tol?.hvp ?? HVP64, `${c.name} Hessian-vector product of argument ${prep.floatArgs[k]}`);
+          });
+        });
+      }
     }
 
     if (dtypesOf(c).includes('float32')) {

@@ -54,6 +54,8 @@ export const OPS = {
   floor: { code: 203, kind: 'unary', arity: 1, grad: 'none', doc: "Largest integer <= x; derivative zero." },
   ceil: { code: 204, kind: 'unary', arity: 1, grad: 'none', doc: "Smallest integer >= x; derivative zero." },
   round: { code: 205, kind: 'unary', arity: 1, grad: 'none', doc: "Nearest integer, halves to even (0.5 -> 0, 1.5 -> 2, -2.5 -> -2) as NumPy's round; derivative zero." },
+  stop_gradient: { code: 206, kind: 'unary', arity: 1, grad: 'none', doc: "x itself, with derivative zero: every transform (reverse, forward, nested) treats the result as a constant (wg.stopGradient)." },
+  identity: { code: 207, kind: 'unary', arity: 1, grad: 'rule', doc: "x itself, derivative 1. Traced as a marker: the output of a wg.customVjp/wg.customJvp function (the transforms consult the rule recorded for it) and the fresh variables of a nested wg.grad.", d: ["1"] },
   add: { code: 40, kind: 'binary', arity: 2, grad: 'rule', doc: "x + y, broadcasting.", d: ["1","1"] },
   sub: { code: 41, kind: 'binary', arity: 2, grad: 'rule', doc: "x - y, broadcasting.", d: ["1","-1"] },
   mul: { code: 42, kind: 'binary', arity: 2, grad: 'rule', doc: "x · y, broadcasting.", d: ["y","x"] },

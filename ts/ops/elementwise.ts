@@ -238,6 +238,15 @@ export function ceil(x: TensorLike): Tensor {
 export function round(x: TensorLike): Tensor {
   return unary('round', x);
 }
+/**
+ * `x` itself, treated as a constant by every derivative: the value passes through unchanged and
+ * the derivative is zero, in reverse mode, forward mode and nested `wg.grad`. Use it to hold a
+ * quantity fixed while differentiating (a target computed from the parameters, a baseline):
+ * d/dx [x · stopGradient(x)] = x, not 2x.
+ */
+export function stopGradient(x: TensorLike): Tensor {
+  return unary('stop_gradient', x);
+}
 
 // ---------------------------------------------------------------------------------------------
 // Binary elementwise functions beyond arithmetic, and comparisons.

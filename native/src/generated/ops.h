@@ -48,6 +48,8 @@ enum class OpCode : uint16_t {
   floor = 203,
   ceil = 204,
   round = 205,
+  stop_gradient = 206,
+  identity = 207,
   add = 40,
   sub = 41,
   mul = 42,
@@ -157,6 +159,8 @@ inline constexpr OpInfo kOps[] = {
     {203, "floor", OpKind::unary, 1, false},
     {204, "ceil", OpKind::unary, 1, false},
     {205, "round", OpKind::unary, 1, false},
+    {206, "stop_gradient", OpKind::unary, 1, false},
+    {207, "identity", OpKind::unary, 1, true},
     {40, "add", OpKind::binary, 2, true},
     {41, "sub", OpKind::binary, 2, true},
     {42, "mul", OpKind::binary, 2, true},
@@ -196,7 +200,7 @@ inline constexpr OpInfo kOps[] = {
     {123, "lu", OpKind::linalg, 1, false},
     {124, "lu_solve", OpKind::linalg, 3, true},
 };
-inline constexpr std::size_t kNumOps = 76;
+inline constexpr std::size_t kNumOps = 78;
 
 // The op with this opcode, or nullptr for an unknown opcode.
 inline const OpInfo* find_op(uint16_t code) {
@@ -316,6 +320,12 @@ struct ceil {
 struct round {
   template <class T> static inline T apply(T x) { return std::nearbyint(x); }
 };
+struct stop_gradient {
+  template <class T> static inline T apply(T x) { return x; }
+};
+struct identity {
+  template <class T> static inline T apply(T x) { return x; }
+};
 struct add {
   template <class T> static inline T apply(T x, T y) { return x + y; }
 };
@@ -368,7 +378,7 @@ struct not_equal {
 
 #define WENGERT_FOR_EACH_INPUT_OP(X) X(input)
 #define WENGERT_FOR_EACH_CONSTANT_OP(X) X(constant)
-#define WENGERT_FOR_EACH_UNARY_OP(X) X(neg) X(abs) X(sign) X(exp) X(log) X(sqrt) X(square) X(sin) X(cos) X(tanh) X(sigmoid) X(softplus) X(relu) X(expm1) X(log1p) X(log2) X(rsqrt) X(reciprocal) X(tan) X(asin) X(acos) X(atan) X(sinh) X(cosh) X(asinh) X(acosh) X(atanh) X(erf) X(erfc) X(lgamma) X(digamma) X(trigamma) X(gelu) X(floor) X(ceil) X(round)
+#define WENGERT_FOR_EACH_UNARY_OP(X) X(neg) X(abs) X(sign) X(exp) X(log) X(sqrt) X(square) X(sin) X(cos) X(tanh) X(sigmoid) X(softplus) X(relu) X(expm1) X(log1p) X(log2) X(rsqrt) X(reciprocal) X(tan) X(asin) X(acos) X(atan) X(sinh) X(cosh) X(asinh) X(acosh) X(atanh) X(erf) X(erfc) X(lgamma) X(digamma) X(trigamma) X(gelu) X(floor) X(ceil) X(round) X(stop_gradient) X(identity)
 #define WENGERT_FOR_EACH_BINARY_OP(X) X(add) X(sub) X(mul) X(div) X(pow) X(greater) X(safe_mul) X(atan2) X(minimum) X(maximum) X(mod) X(greater_equal) X(less) X(less_equal) X(equal) X(not_equal)
 #define WENGERT_FOR_EACH_REDUCE_OP(X) X(reduce_sum) X(reduce_max) X(reduce_min) X(reduce_prod)
 #define WENGERT_FOR_EACH_RESHAPE_OP(X) X(reshape)
