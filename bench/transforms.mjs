@@ -2,7 +2,9 @@
 // process: hvp / valueAndGrad on mid-size problems, and jacobian / one evaluation for a tall
 // (n = 4 inputs, m = 1000 outputs) and a wide (n = 1000, m = 4) problem, with the mode chosen.
 // Run after `npm run build`: node bench/transforms.mjs [--json]
-import * as wg from 'wengert';
+// bench/package.json (the TF.js manifest) makes bench/ its own package scope, so wengert is
+// imported by path (the built ESM entry), not by its package name.
+import * as wg from '../dist/index.mjs';
 
 const SAMPLES = 21;
 const TARGET_MS = 20; // each sample repeats the call until it takes at least this long
