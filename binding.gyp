@@ -7,7 +7,8 @@
 # catches every exception at the boundary (native/src/addon.cpp), so none reaches Node.
 # NODE_API_SWALLOW_UNTHROWABLE_EXCEPTIONS: while an environment shuts down (a worker terminated
 # mid-call) node-addon-api drops an error it cannot throw instead of aborting the process.
-# No -march flags: one binary runs on any x86-64 or arm64 CPU.
+# No -march flags: one binary runs on any x86-64 or arm64 CPU. The isa_*.cpp files compile their
+# own instruction sets through target pragmas and are chosen at run time (native/src/isa.h).
 {
   "targets": [
     {
@@ -20,7 +21,13 @@
         "native/src/kernels_linalg.cpp",
         "native/src/kernels_reduce.cpp",
         "native/src/kernels_shape.cpp",
-        "native/src/program.cpp"
+        "native/src/program.cpp",
+        "native/src/isa.cpp",
+        "native/src/isa_scalar.cpp",
+        "native/src/isa_sse2.cpp",
+        "native/src/isa_avx2.cpp",
+        "native/src/isa_avx512.cpp",
+        "native/src/isa_neon.cpp"
       ],
       "include_dirs": [
         "<!@(node -p \"require('node-addon-api').include\")",

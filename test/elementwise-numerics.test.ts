@@ -254,6 +254,13 @@ describe('special functions over wide ranges, against the independent references
     ['lgamma negative', wg.lgamma, special.lgamma, (r) => -r.uniform(0.05, 10) - 0.5 * (r.next() < 0.5 ? 0 : 0.4), { rtol: 1e-12, atol: 1e-12 }],
     ['digamma', wg.digamma, special.digamma, (r) => Math.exp(r.uniform(-5, 30)), { rtol: 1e-13, atol: 1e-14 }],
     ['digamma negative', wg.digamma, special.digamma, (r) => -r.uniform(0.05, 20), { rtol: 1e-12, atol: 1e-12 }],
+    // polygamma: the reference is ≲ 5e-15 relative for x > 0 and the engine ≲ 1e-14
+    // (elementwise_math.h); x from e^-5 to e^5 crosses the recurrence and the asymptotic series.
+    ['polygamma 2', (x) => wg.polygamma(2, x), (v) => special.polygamma(2, v), (r) => Math.exp(r.uniform(-5, 5)), { rtol: 3e-14, atol: 0 }],
+    ['polygamma 3', (x) => wg.polygamma(3, x), (v) => special.polygamma(3, v), (r) => Math.exp(r.uniform(-5, 5)), { rtol: 3e-14, atol: 0 }],
+    // Odd order on negative x: every term of the reference's sum is positive (no cancellation),
+    // and the engine's reflection terms have one sign: relative error ≲ 1e-14·(n + 1) near poles.
+    ['polygamma 3 negative', (x) => wg.polygamma(3, x), (v) => special.polygamma(3, v), (r) => -r.uniform(0.05, 20), { rtol: 1e-13, atol: 0 }],
     ['erf', wg.erf, special.erf, (r) => r.uniform(-6, 6), { rtol: 1e-14, atol: 0 }],
     ['erfc', wg.erfc, special.erfc, (r) => r.uniform(-3, 26), { rtol: 1e-13, atol: 0 }],
     ['gelu', wg.gelu, special.gelu, (r) => r.uniform(-5, 10), { rtol: 1e-13, atol: 1e-300 }],
@@ -269,6 +276,77 @@ describe('special functions over wide ranges, against the independent references
       assertClose(y32, want.map(Math.fround), { rtol: 4e-7, atol: Math.max(tol.atol, 4e-7) }, `${name} float32`);
     });
   }
+});
+
+describe('polygamma: every derivative of lgamma and digamma exists', () => {
+  /** The elementwise derivative of an elementwise g, by nested wg.grad. */
+  const deriv =
+    (g: (x: T) => T) =>
+    (x: T): T =>
+      wg.grad((y) => wg.sum(g(y)))(x);
+  const run = (f: (x: T) => T, xs: readonly number[]): number[] => {
+    const p = track(wg.compile((x) => f(x!), { args: [wg.f64([xs.length])], wrt: [] }));
+    return Array.from(p.run(Float64Array.from(xs)) as ArrayLike<number>);
+  };
+  const xs = [0.3, 0.75, 1, 1.5, 2.25, 4, 9.5, 17, -0.4, -1.3, -2.6];
+
+  it('d³/dx³ lgamma = polygamma(2, x), and d²/dx² digamma too', () => {
+    const want = run((x) => wg.polygamma(2, x), xs);
+    // The nested program evaluates the same op (trigamma's partial) at the same points: equal up
+    // to the rounding of the chain's multiplications by 1.
+    assertClose(run(deriv(deriv(deriv(wg.lgamma))), xs), want, { rtol: 1e-15, atol: 0 }, 'lgamma‴');
+    assertClose(run(deriv(deriv(wg.digamma)), xs), want, { rtol: 1e-15, atol: 0 }, 'digamma″');
+    // Against the independent reference: ≲ 5e-15 relative (ref-special.ts) plus the engine's 1e-14.
+    assertClose(want, xs.map((v) => special.polygamma(2, v)), { rtol: 3e-14, atol: 0 }, 'polygamma(2, x)');
+  });
+
+  it('the third derivative of digamma (nested wg.grad and p.hessian of polygamma) matches the reference', () => {
+    const want = xs.map((v) => special.polygamma(3, v));
+    // Odd order: the reference has no cancellation for negative x either.
+    assertClose(run(deriv(deriv(deriv(wg.digamma))), xs), want, { rtol: 3e-14, atol: 0 }, 'digamma‴');
+    // The Hessian of Σ polygamma(1, x) is diag(ψ⁽³⁾) (forward over reverse through two rules).
+    const p = track(wg.compile((x) => wg.sum(wg.polygamma(1, x!)), { args: [wg.f64([xs.length])], wrt: [0] }));
+    const h = p.hessian(Float64Array.from(xs)).hessian;
+    assertClose(
+      xs.map((_, i) => h[i * xs.length + i]!),
+      want,
+      { rtol: 3e-14, atol: 0 },
+      'diag of the Hessian of Σ polygamma(1, x)',
+    );
+  });
+
+  it('a tensor order broadcasts against x; the order has derivative zero', () => {
+    const ns = [0, 1, 2, 3, 5, 8];
+    const x = [0.7, 3.5];
+    const p = track(
+      wg.compile((n, v) => wg.sum(wg.polygamma(n!, v!)), { args: [wg.f64([ns.length, 1]), wg.f64([x.length])], wrt: [0, 1] }),
+    );
+    const { value, grads } = p.valueAndGrad(Float64Array.from(ns), Float64Array.from(x));
+    let total = 0;
+    const gx = [0, 0];
+    for (const n of ns) {
+      x.forEach((v, j) => {
+        total += special.polygamma(n, v);
+        gx[j]! += special.polygamma(n + 1, v);
+      });
+    }
+    assertClose(value, total, { rtol: 3e-14, atol: 0 }, 'value');
+    expect(Array.from(grads[0]!)).toEqual(ns.map(() => 0));
+    assertClose(grads[1]!, gx, { rtol: 3e-14, atol: 0 }, 'gradient in x');
+  });
+
+  it('orders that are not integers in [0, 100] give NaN; poles by the parity of n', () => {
+    const bad = run((x) => wg.polygamma(x, 1.5), [-1, 0.5, 2.25, 101, NaN, Infinity]);
+    expect(bad.every(Number.isNaN)).toBe(true);
+    expect(run((x) => wg.polygamma(100, x), [50])[0]).toBeLessThan(0); // the largest order
+    // Odd n: +inf at every pole; even n: the side decides, so ∓inf at ±0 and NaN at -1, -2.
+    expect(run((x) => wg.polygamma(3, x), [0, -0, -1, -2])).toEqual([Infinity, Infinity, Infinity, Infinity]);
+    const even = run((x) => wg.polygamma(2, x), [0, -0, -1, -2]);
+    expect(even.slice(0, 2)).toEqual([-Infinity, Infinity]);
+    expect(even.slice(2).every(Number.isNaN)).toBe(true);
+    expect(run((x) => wg.polygamma(2, x), [Infinity, -Infinity, 1e300])).toEqual([-0, NaN, -0]);
+    expect(run((x) => wg.polygamma(3, x), [1e100])).toEqual([2e-300]);
+  });
 });
 
 describe('trace-time errors name the op and the shapes', () => {

@@ -58,6 +58,7 @@ export {
   erfc,
   lgamma,
   digamma,
+  polygamma,
   logSigmoid,
   leakyRelu,
   elu,

@@ -24,11 +24,26 @@ export interface NativeProgram {
   dispose(): void;
 }
 
+/** An instruction set the engine's elementwise kernels can use (native/src/isa.h). */
+export type NativeIsa = 'scalar' | 'sse2' | 'avx2' | 'avx512' | 'neon';
+
+/** The instruction set chosen once, at load, from the CPU (or forced by WENGERT_ISA). */
+export interface NativeIsaChoice {
+  readonly isa: NativeIsa;
+  /** The value of WENGERT_ISA, or null if it was not set. */
+  readonly requested: string | null;
+  /** Why the choice differs from the request (e.g. the CPU lacks it), or ''. */
+  readonly note: string;
+}
+
 /** The addon's exports. */
 export interface NativeBinding {
   readonly formatVersion: number;
   opNames(): string[];
   compile(graph: Uint8Array, maxArenaBytes: number): NativeProgram;
+  isa(): NativeIsaChoice;
+  /** The instruction sets this build and CPU support, best first. */
+  isaAvailable(): NativeIsa[];
 }
 
 let binding: NativeBinding | undefined;

@@ -34,6 +34,9 @@ function check(ops) {
     if (elementwise && op.grad === 'rule' && !(Array.isArray(op.d) && op.d.length === op.arity)) {
       throw new Error(`elementwise op ${op.name} needs one partial derivative expression (d) per input`);
     }
+    if (op.simd !== undefined && !(op.kind === 'unary' && /^[a-z][a-z0-9_]*$/.test(op.simd))) {
+      throw new Error(`op ${op.name}: simd (a vector math function name) is only for unary ops`);
+    }
     if (op.d !== undefined && (!elementwise || op.grad !== 'rule')) {
       throw new Error(`op ${op.name}: partial derivatives (d) are only for differentiable elementwise ops`);
     }
@@ -106,6 +109,8 @@ function cppHeader() {
     const members = ops.filter((o) => o.kind === kind).map((o) => `X(${o.name})`);
     L.push(`#define WENGERT_FOR_EACH_${kind.toUpperCase()}_OP(X) ${members.join(' ')}`);
   }
+  L.push('// Unary ops with a vector math kernel: X(op, function in native/src/simd/vecmath.h).');
+  L.push(`#define WENGERT_FOR_EACH_SIMD_OP(X) ${ops.filter((o) => o.simd).map((o) => `X(${o.name}, ${o.simd})`).join(' ')}`);
   L.push('');
   L.push('}  // namespace wengert');
   L.push('');

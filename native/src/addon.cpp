@@ -14,6 +14,7 @@
 #include <string>
 #include <vector>
 
+#include "isa.h"
 #include "program.h"
 
 namespace wengert {
@@ -345,6 +346,8 @@ class Addon : public Napi::Addon<Addon> {
                              InstanceValue("formatVersion", Napi::Number::New(env, kFormatVersion), napi_enumerable),
                              InstanceMethod<&Addon::OpNames>("opNames", napi_enumerable),
                              InstanceMethod<&Addon::Compile>("compile", napi_enumerable),
+                             InstanceMethod<&Addon::IsaInUse>("isa", napi_enumerable),
+                             InstanceMethod<&Addon::IsaAvailable>("isaAvailable", napi_enumerable),
                          });
   }
 
@@ -362,6 +365,32 @@ class Addon : public Napi::Addon<Addon> {
         }
       }
       return names;
+    });
+  }
+
+  // The instruction set the elementwise kernels use (native/src/isa.h): { isa, requested, note }.
+  Napi::Value IsaInUse(const Napi::CallbackInfo& info) {
+    Napi::Env env = info.Env();
+    return guarded(env, [&]() -> Napi::Value {
+      const IsaChoice& c = isa_choice();
+      Napi::Object o = Napi::Object::New(env);
+      o.Set("isa", Napi::String::New(env, isa_name(c.isa)));
+      o.Set("requested", c.forced ? Napi::Value(Napi::String::New(env, c.requested)) : env.Null());
+      o.Set("note", Napi::String::New(env, c.note));
+      return o;
+    });
+  }
+
+  // The instruction sets this build and this CPU support, best first.
+  Napi::Value IsaAvailable(const Napi::CallbackInfo& info) {
+    Napi::Env env = info.Env();
+    return guarded(env, [&]() -> Napi::Value {
+      Napi::Array a = Napi::Array::New(env);
+      uint32_t k = 0;
+      for (Isa isa : {Isa::avx512, Isa::avx2, Isa::neon, Isa::sse2, Isa::scalar}) {
+        if (isa_supported(isa)) a.Set(k++, Napi::String::New(env, isa_name(isa)));
+      }
+      return a;
     });
   }
 

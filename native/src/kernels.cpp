@@ -1,4 +1,6 @@
 #include "kernels.h"
+#include "elementwise_loops.h"
+#include "isa.h"
 #include "kernels_linalg.h"
 #include "kernels_reduce.h"
 #include "kernels_shape.h"
@@ -10,48 +12,6 @@
 namespace wengert {
 
 namespace {
-
-template <class T, class F>
-void unary_kernel(const KernelCall& c) {
-  const T* x = static_cast<const T*>(c.in[0]);
-  T* z = static_cast<T*>(c.out);
-  const uint64_t n = c.node->numel;
-  for (uint64_t i = 0; i < n; ++i) z[i] = F::apply(x[i]);
-}
-
-template <class T, class F>
-void binary_kernel(const KernelCall& c) {
-  const T* x = static_cast<const T*>(c.in[0]);
-  const T* y = static_cast<const T*>(c.in[1]);
-  T* z = static_cast<T*>(c.out);
-  const Shape& zs = c.node->shape;
-  const uint64_t n = c.node->numel;
-  const uint64_t nx = c.in_shapes[0]->numel(), ny = c.in_shapes[1]->numel();
-  if (nx == n && ny == n) {  // equal element counts: broadcasting adds only leading 1s
-    for (uint64_t i = 0; i < n; ++i) z[i] = F::apply(x[i], y[i]);
-    return;
-  }
-  if (nx == 1 && ny == n) {
-    const T a = x[0];
-    for (uint64_t i = 0; i < n; ++i) z[i] = F::apply(a, y[i]);
-    return;
-  }
-  if (ny == 1 && nx == n) {
-    const T b = y[0];
-    for (uint64_t i = 0; i < n; ++i) z[i] = F::apply(x[i], b);
-    return;
-  }
-  int64_t sx[kMaxRank], sy[kMaxRank];
-  broadcast_strides(*c.in_shapes[0], zs, sx);
-  broadcast_strides(*c.in_shapes[1], zs, sy);
-  const int64_t* const strides[2] = {sx, sy};
-  for_each_row<2>(zs, strides, [&](uint64_t o, uint64_t len, const int64_t* off, const int64_t* in) {
-    const T* xr = x + off[0];
-    const T* yr = y + off[1];
-    T* zr = z + o;
-    for (uint64_t j = 0; j < len; ++j) zr[j] = F::apply(xr[int64_t(j) * in[0]], yr[int64_t(j) * in[1]]);
-  });
-}
 
 // Copies the input read at `strides` into the output, visiting the output in row-major order.
 template <class T>
@@ -273,6 +233,7 @@ KernelFn select_kernel(OpCode code, DType dtype) {
   if (KernelFn k = select_reduce_kernel(code, dtype)) return k;  // argmax, argmin (int32 out)
   const bool f64 = dtype == DType::f64;
   if (!f64 && dtype != DType::f32) return nullptr;
+  if (KernelFn k = select_isa_kernel(code, dtype)) return k;  // vector math, per-ISA loops (isa.h)
   switch (code) {
 #define WENGERT_UNARY_CASE(name) \
   case OpCode::name: return f64 ? &unary_kernel<double, scalar::name> : &unary_kernel<float, scalar::name>;

@@ -137,6 +137,66 @@ TEST(special, digamma_and_trigamma_known_values) {
   CHECK(em::lgamma(-1) == std::numeric_limits<double>::infinity());
 }
 
+TEST(special, polygamma_at_the_stated_accuracy) {
+  const double inf = std::numeric_limits<double>::infinity();
+  struct Point {
+    int n;
+    double x, want;  // ψ⁽ⁿ⁾(x) to 20 digits (mpmath, 40-digit arithmetic)
+  };
+  // The header's bounds: relative 1e-14 for x > 0, 5e-16·(n + 1) for x < 0 (none of these points is
+  // near a zero of ψ⁽ⁿ⁾). Orders 2 … 100, both sides of the recurrence threshold n + 10, tiny x,
+  // x = 1e150 (whose x^-3 underflows while ψ''(x) ≈ -1e-300 does not) and both reflection branches.
+  const Point points[] = {
+      {2, 1.0, -2.4041138063191885708},  // -2ζ(3)
+      {2, 0.5, -1.6828796644234319996e+1},
+      {3, 0.25, 1.538782144009188396e+3},
+      {4, 7.5, -2.4574829893685549885e-3},
+      {5, 0.01, 1.2000000000011505251e+14},
+      {2, 123.456, -6.6144443363940406274e-5},
+      {7, 0.001, 5.0399999999999991607e+27},
+      {10, 33.3, -2.5071381429054695707e-10},
+      {30, 2.5, -1.2232990235199245034e+20},
+      {50, 60.25, -9.0028779631767652926e-27},
+      {100, 1.75, -2.6494805604965154048e+133},
+      {100, 200.0, -9.3569133020406978575e-75},
+      {2, 1e+150, -1.0000000000000000383e-300},
+      {2, -0.5, -8.287966442343199956e-1},
+      {3, -1.25, 1.5582209125348505998e+3},
+      {4, -2.9, -2.399973876716334131e+6},
+      {5, -0.001, 1.1999999999999998513e+20},
+      {10, -3.7, -2.0482848930187293358e+12},
+      {50, -0.6, -5.9981222673735912488e+84},
+      {100, -5.3, 6.0361069759370938357e+210},
+  };
+  for (const Point& p : points) {
+    const double tol = p.x > 0 ? 1e-14 : 5e-16 * (p.n + 1);
+    const double got = em::polygamma(p.n, p.x);
+    if (!rel_close(got, p.want, tol)) {
+      return fail(__FILE__, __LINE__, "polygamma(" + std::to_string(p.n) + ", " + std::to_string(p.x) + ") = " +
+                                          std::to_string(got) + ", want " + std::to_string(p.want));
+    }
+  }
+  // Orders 0 and 1 are digamma and trigamma.
+  CHECK(em::polygamma(0, 2.5) == em::digamma(2.5));
+  CHECK(em::polygamma(1, -2.5) == em::trigamma(-2.5));
+  // The recurrence ψ⁽ⁿ⁾(x + 1) = ψ⁽ⁿ⁾(x) + (-1)^n·n!/x^(n+1), across the threshold and through 0.
+  CHECK(rel_close(em::polygamma(3, 12.5), em::polygamma(3, 13.5) + 6 / std::pow(12.5, 4), 1e-14));
+  CHECK(rel_close(em::polygamma(2, -0.25), em::polygamma(2, 0.75) + 2 / std::pow(0.25, 3), 1e-14));
+  // Orders: NaN unless an integer in [0, 100].
+  for (double n : {-1.0, 0.5, 2.25, 101.0, inf, std::numeric_limits<double>::quiet_NaN()}) CHECK(std::isnan(em::polygamma(n, 1.5)));
+  CHECK(std::isnan(em::polygamma(2, std::numeric_limits<double>::quiet_NaN())));
+  // Poles: odd n +inf; even n by the side (the sign of zero), NaN at the negative integers.
+  CHECK(em::polygamma(3, 0.0) == inf && em::polygamma(3, -0.0) == inf && em::polygamma(3, -4) == inf);
+  CHECK(em::polygamma(2, 0.0) == -inf && em::polygamma(2, -0.0) == inf && std::isnan(em::polygamma(2, -4)));
+  // Overflow only where the value does: ψ⁽¹⁰⁰⁾ at 1e-3 is beyond double, at 10 it is not.
+  CHECK(em::polygamma(100, 1e-3) == -inf);
+  CHECK(std::isfinite(em::polygamma(100, 10)));
+  CHECK(em::polygamma(2, inf) == 0 && std::signbit(em::polygamma(2, inf)));
+  CHECK(em::polygamma(3, inf) == 0 && !std::signbit(em::polygamma(3, inf)));
+  CHECK(std::isnan(em::polygamma(3, -inf)));
+  CHECK(em::polygamma(3, 1e300) == 0);  // 2/x³ underflows to +0
+}
+
 TEST(special, mod_has_the_sign_of_the_divisor) {
   CHECK(em::mod(5.0, 3.0) == 2);
   CHECK(em::mod(-5.0, 3.0) == 1);

@@ -36,10 +36,6 @@ interface UnaryRow {
   readonly tol?: CaseTol;
   readonly noSecondOrder?: string;
 }
-// digamma's derivative is trigamma, whose own derivative (tetragamma) is not implemented (ops.json:
-// trigamma has grad "none"), so digamma's second derivative would come out 0. lgamma's second
-// derivative is trigamma itself and is checked.
-const NO_TETRAGAMMA = 'the second derivative of digamma needs tetragamma: trigamma has grad "none" in ops.json';
 const unaryRows: UnaryRow[] = [
   { name: 'expm1', f: Math.expm1, domain: ANY },
   { name: 'log1p', f: Math.log1p, domain: { lo: -0.8, hi: 2 } },
@@ -60,12 +56,12 @@ const unaryRows: UnaryRow[] = [
   { name: 'erfc', f: special.erfc, domain: { lo: -1, hi: 3.5 } },
   // lgamma: the reference's absolute error ≲ 1e-14 (ref-special.ts) is within FWD64.
   { name: 'lgamma', f: special.lgamma, domain: { lo: 0.3, hi: 6 } },
-  { name: 'digamma', f: special.digamma, domain: { lo: 0.3, hi: 6 }, noSecondOrder: NO_TETRAGAMMA },
+  { name: 'digamma', f: special.digamma, domain: { lo: 0.3, hi: 6 } },
   // Negative non-integers, between the poles -2 and -1 (-3 and -2 for lgamma). Near a pole the
   // fifth derivative is large (~720/d⁷ at distance d = 0.25), so Richardson uses a 5x smaller step:
   // truncation (3.5e-4)⁴·2.4e7/480 ≈ 7.5e-10, rounding 3ε|loss|/h ≈ 2e-12·|loss|.
   { name: 'lgamma', tag: 'negative', f: special.lgamma, domain: { lo: -2.75, hi: -2.25 }, shapes: [[2, 3]], fd: { step: 2e-4 } },
-  { name: 'digamma', tag: 'negative', f: special.digamma, domain: { lo: -1.75, hi: -1.25 }, shapes: [[2, 3]], fd: { step: 2e-4 }, noSecondOrder: NO_TETRAGAMMA },
+  { name: 'digamma', tag: 'negative', f: special.digamma, domain: { lo: -1.75, hi: -1.25 }, shapes: [[2, 3]], fd: { step: 2e-4 } },
   { name: 'logSigmoid', f: (v) => -ref.softplus(-v), domain: { lo: -6, hi: 6 } },
   { name: 'gelu', f: special.gelu, domain: { lo: -4, hi: 4 } },
   // Kink at 0: |x| >= 0.25, far beyond the largest FD step (2e-3).
@@ -93,6 +89,38 @@ for (const row of unaryRows) {
       ...(row.fd ? { fd: row.fd } : {}),
       ...(row.tol ? { tol: row.tol } : {}),
       ...(row.noSecondOrder ? { noSecondOrder: row.noSecondOrder } : {}),
+    });
+  }
+}
+
+// polygamma(n, x) with the order a number literal (no derivative in n: finite differences in a
+// non-integer order would be NaN; a tensor order is tested in elementwise-numerics.test.ts). The
+// reference (-1)^(n+1)·n!·ζ(n+1, x) (ref-special.ts) is accurate to ≲ 5e-15 relative for x > 0,
+// within FWD64. Finite differences: on [0.3, 6] the truncation h⁴|ψ⁽ⁿ⁺⁵⁾|/480 (h = 1e-3) is at
+// most ~1e-9 of the derivative ψ⁽ⁿ⁺¹⁾ for n ≤ 3; for n = 5 the domain starts at 0.5, where it is
+// ~2e-10 (|ψ⁽¹⁰⁾(0.5)| ≈ 7e9 gives 1.5e-5,
+// against |ψ⁽⁶⁾(0.5)| ≈ 9e4): inside GRAD64 and HVP64.
+const polygammaRows: { n: number; domain: Domain; tag?: string; shapes?: number[][]; fd?: FdOptions }[] = [
+  { n: 0, domain: { lo: 0.3, hi: 6 } },
+  { n: 1, domain: { lo: 0.3, hi: 6 } },
+  { n: 2, domain: { lo: 0.3, hi: 6 } },
+  { n: 3, domain: { lo: 0.3, hi: 6 } },
+  { n: 5, domain: { lo: 0.5, hi: 6 } },
+  // Between the poles -2 and -1, through the reflection formula. The reference's terms cancel here
+  // (n even): about 8 each near -1.5 against a result of ~0.1, so its error is ≲ 8·5e-15 ≈ 4e-14
+  // absolute, within FWD64. A 5x smaller Richardson step as for digamma: ψ⁽⁷⁾ ≈ 7!/0.25⁸ ≈ 3e8
+  // at the domain's edge gives truncation (3.5e-4)⁴·3e8/480 ≈ 1e-8, against derivatives ≳ 1e2.
+  { n: 2, domain: { lo: -1.75, hi: -1.25 }, tag: 'negative', shapes: [[2, 3]], fd: { step: 2e-4 } },
+];
+for (const row of polygammaRows) {
+  for (const shape of row.shapes ?? [[2, 3], [], [67]]) {
+    cases.push({
+      name: `polygamma ${row.n}${row.tag ? ` ${row.tag}` : ''} ${shapeName(shape)}`,
+      covers: ['polygamma'],
+      args: [a(shape, row.domain)],
+      fn: (x) => wg.polygamma(row.n, x!),
+      ref: (x) => ref.map(x!, (v) => special.polygamma(row.n, v)),
+      ...(row.fd ? { fd: row.fd } : {}),
     });
   }
 }

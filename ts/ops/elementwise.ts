@@ -177,7 +177,7 @@ export function erfc(x: TensorLike): Tensor {
 }
 /**
  * `log|Γ(x)|`, defined for every x except the poles 0, -1, -2, … (+inf there). Derivative
- * digamma(x). Second derivatives use trigamma; third derivatives are not implemented (taken as 0).
+ * digamma(x); its derivatives of every order exist (trigamma, then {@link polygamma}).
  */
 export function lgamma(x: TensorLike): Tensor {
   return unary('lgamma', x);
@@ -185,11 +185,27 @@ export function lgamma(x: TensorLike): Tensor {
 /**
  * The digamma function ψ(x) = Γ'(x)/Γ(x) = d/dx log|Γ(x)|; ψ(+0) = -inf, ψ(-0) = +inf, NaN at the
  * negative integers. Relative error ≲ 1e-14 in float64 (absolute ~1e-16 near its zeros).
- * Derivative trigamma(x) (the IR op `trigamma`, whose own derivative is not implemented yet and is
- * taken as zero: a second derivative of digamma is wrong).
+ * Derivative trigamma(x) = polygamma(1, x) (the IR op `trigamma`, whose derivative is
+ * polygamma(2, x)), so derivatives of every order exist.
  */
 export function digamma(x: TensorLike): Tensor {
   return unary('digamma', x);
+}
+/**
+ * The polygamma function ψ⁽ⁿ⁾(x) = dⁿ/dxⁿ digamma(x) = dⁿ⁺¹/dxⁿ⁺¹ log Γ(x), broadcasting n against x.
+ * `n` is a number or float tensor holding a non-negative integer order, at most 100; any other n
+ * (negative, non-integer, NaN, above 100) gives NaN. polygamma(0, x) is digamma(x) and
+ * polygamma(1, x) is trigamma(x); for n ≥ 1 and x > 0, ψ⁽ⁿ⁾(x) = (-1)ⁿ⁺¹·n!·Σₖ 1/(x + k)ⁿ⁺¹.
+ * Domain: every real x except the poles 0, -1, -2, …, where the result is +inf for odd n and, for
+ * even n, -inf at +0, +inf at -0 and NaN at the negative integers (the sign depends on the side).
+ * Negative x use the reflection formula. Accuracy in float64: relative error ≲ 1e-14 for x > 0; for
+ * x < 0 the same relative to the size of the reflection terms, so fewer correct digits near the zeros
+ * of ψ⁽ⁿ⁾ between poles (even n); float32 is computed in float64 and rounded once.
+ * Derivative in x: polygamma(n + 1, x) (so every order is differentiable; the derivative of order 100
+ * is NaN). No derivative in n (zero): the order is an integer.
+ */
+export function polygamma(n: TensorLike, x: TensorLike): Tensor {
+  return binary('polygamma', n, x);
 }
 /**
  * `log σ(x) = -softplus(-x) = -log(1 + e^-x)`, stable: exact for very negative x (≈ x), no

@@ -66,6 +66,7 @@ enum class OpCode : uint16_t {
   less_equal = 53,
   equal = 54,
   not_equal = 55,
+  polygamma = 56,
   where = 69,
   reduce_sum = 70,
   reduce_max = 71,
@@ -154,7 +155,7 @@ inline constexpr OpInfo kOps[] = {
     {38, "erfc", OpKind::unary, 1, true},
     {39, "lgamma", OpKind::unary, 1, true},
     {200, "digamma", OpKind::unary, 1, true},
-    {201, "trigamma", OpKind::unary, 1, false},
+    {201, "trigamma", OpKind::unary, 1, true},
     {202, "gelu", OpKind::unary, 1, true},
     {203, "floor", OpKind::unary, 1, false},
     {204, "ceil", OpKind::unary, 1, false},
@@ -177,6 +178,7 @@ inline constexpr OpInfo kOps[] = {
     {53, "less_equal", OpKind::binary, 2, false},
     {54, "equal", OpKind::binary, 2, false},
     {55, "not_equal", OpKind::binary, 2, false},
+    {56, "polygamma", OpKind::binary, 2, true},
     {69, "where", OpKind::ternary, 3, true},
     {70, "reduce_sum", OpKind::reduce, 1, true},
     {71, "reduce_max", OpKind::reduce, 1, true},
@@ -200,7 +202,7 @@ inline constexpr OpInfo kOps[] = {
     {123, "lu", OpKind::linalg, 1, false},
     {124, "lu_solve", OpKind::linalg, 3, true},
 };
-inline constexpr std::size_t kNumOps = 78;
+inline constexpr std::size_t kNumOps = 79;
 
 // The op with this opcode, or nullptr for an unknown opcode.
 inline const OpInfo* find_op(uint16_t code) {
@@ -374,12 +376,15 @@ struct equal {
 struct not_equal {
   template <class T> static inline T apply(T x, T y) { return (x != y) ? T(1) : T(0); }
 };
+struct polygamma {
+  template <class T> static inline T apply(T x, T y) { return T(emath::polygamma(double(x), double(y))); }
+};
 }  // namespace scalar
 
 #define WENGERT_FOR_EACH_INPUT_OP(X) X(input)
 #define WENGERT_FOR_EACH_CONSTANT_OP(X) X(constant)
 #define WENGERT_FOR_EACH_UNARY_OP(X) X(neg) X(abs) X(sign) X(exp) X(log) X(sqrt) X(square) X(sin) X(cos) X(tanh) X(sigmoid) X(softplus) X(relu) X(expm1) X(log1p) X(log2) X(rsqrt) X(reciprocal) X(tan) X(asin) X(acos) X(atan) X(sinh) X(cosh) X(asinh) X(acosh) X(atanh) X(erf) X(erfc) X(lgamma) X(digamma) X(trigamma) X(gelu) X(floor) X(ceil) X(round) X(stop_gradient) X(identity)
-#define WENGERT_FOR_EACH_BINARY_OP(X) X(add) X(sub) X(mul) X(div) X(pow) X(greater) X(safe_mul) X(atan2) X(minimum) X(maximum) X(mod) X(greater_equal) X(less) X(less_equal) X(equal) X(not_equal)
+#define WENGERT_FOR_EACH_BINARY_OP(X) X(add) X(sub) X(mul) X(div) X(pow) X(greater) X(safe_mul) X(atan2) X(minimum) X(maximum) X(mod) X(greater_equal) X(less) X(less_equal) X(equal) X(not_equal) X(polygamma)
 #define WENGERT_FOR_EACH_REDUCE_OP(X) X(reduce_sum) X(reduce_max) X(reduce_min) X(reduce_prod)
 #define WENGERT_FOR_EACH_RESHAPE_OP(X) X(reshape)
 #define WENGERT_FOR_EACH_BROADCAST_OP(X) X(broadcast_to)
@@ -395,5 +400,7 @@ struct not_equal {
 #define WENGERT_FOR_EACH_CAST_OP(X) X(cast)
 #define WENGERT_FOR_EACH_TERNARY_OP(X) X(where)
 #define WENGERT_FOR_EACH_ARG_REDUCE_OP(X) X(argmax) X(argmin)
+// Unary ops with a vector math kernel: X(op, function in native/src/simd/vecmath.h).
+#define WENGERT_FOR_EACH_SIMD_OP(X) X(exp, exp) X(log, log) X(sin, sin) X(cos, cos) X(tanh, tanh) X(sigmoid, sigmoid) X(expm1, expm1) X(log1p, log1p)
 
 }  // namespace wengert

@@ -1,0 +1,41 @@
+// The AVX2 + FMA instruction set's elementwise kernels (isa.h):
+// simd/isa_body.h compiled for avx2,fma by a target pragma.
+#include <cmath>
+#include <cstdint>
+#include <cstring>
+#include <limits>
+
+#include "isa.h"
+#include "kernels.h"
+#include "strides.h"
+
+#if defined(__x86_64__) || defined(_M_X64)
+#include <immintrin.h>  // before the target pragma: the intrinsics carry their own targets
+
+// The target applies to every function defined from here to the matching pop (GCC, Clang);
+// MSVC needs no flag to emit these intrinsics.
+#if defined(__clang__)
+#pragma clang attribute push(__attribute__((target("avx2,fma"))), apply_to = function)
+#elif defined(__GNUC__)
+#pragma GCC push_options
+#pragma GCC target("avx2,fma")
+#endif
+#define WENGERT_ISA_NS isa_avx2
+#define WENGERT_PACKET_F64 simd::Avx2d
+#define WENGERT_PACKET_F32 simd::Avx2f
+#define WENGERT_ISA_LOOPS 1
+#include "simd/packet_avx2.h"
+#include "simd/isa_body.h"
+#if defined(__clang__)
+#pragma clang attribute pop
+#elif defined(__GNUC__)
+#pragma GCC pop_options
+#endif
+#else
+namespace wengert {
+namespace isa_avx2 {
+KernelFn select(OpCode, DType) { return nullptr; }
+VecArrayFn vec_fn(VecOp, DType) { return nullptr; }
+}  // namespace isa_avx2
+}  // namespace wengert
+#endif

@@ -1,0 +1,18 @@
+// The scalar instruction set's elementwise kernels (isa.h): the vector math of simd/vecmath.h on
+// one-lane packets, compiled with the baseline flags. Every build has it, on every CPU; it is the
+// reference the SIMD paths are tested against.
+#include <cmath>
+#include <cstdint>
+#include <cstring>
+#include <limits>
+
+#include "isa.h"
+#include "kernels.h"
+#include "strides.h"
+#include "simd/packet_scalar.h"
+
+#define WENGERT_ISA_NS isa_scalar
+#define WENGERT_PACKET_F64 simd::ScalarPacket<double>
+#define WENGERT_PACKET_F32 simd::ScalarPacket<float>
+#define WENGERT_ISA_LOOPS 0
+#include "simd/isa_body.h"

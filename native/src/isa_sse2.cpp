@@ -1,0 +1,28 @@
+// The SSE2 instruction set's elementwise kernels (isa.h):
+// simd/isa_body.h compiled for x86-64's baseline (SSE2: no target pragma needed).
+#include <cmath>
+#include <cstdint>
+#include <cstring>
+#include <limits>
+
+#include "isa.h"
+#include "kernels.h"
+#include "strides.h"
+
+#if defined(__x86_64__) || defined(_M_X64)
+
+#define WENGERT_ISA_NS isa_sse2
+#define WENGERT_PACKET_F64 simd::Sse2d
+#define WENGERT_PACKET_F32 simd::Sse2f
+#define WENGERT_ISA_LOOPS 0
+#include "simd/packet_sse2.h"
+#include "simd/isa_body.h"
+
+#else
+namespace wengert {
+namespace isa_sse2 {
+KernelFn select(OpCode, DType) { return nullptr; }
+VecArrayFn vec_fn(VecOp, DType) { return nullptr; }
+}  // namespace isa_sse2
+}  // namespace wengert
+#endif
