@@ -7,7 +7,10 @@
 // into a Napi::Error by guarded() first.
 #include <napi.h>
 
+#include <array>
 #include <cmath>
+#include <cstddef>
+#include <span>
 #include <limits>
 #include <memory>
 #include <new>
@@ -99,11 +102,32 @@ TypedView typed_view(Napi::Env env, Napi::Value v) {
   return t;
 }
 
-// The validated buffers of one run, and the JS arrays that own them.
+// A fixed-length list that keeps up to N elements inline and goes to the heap only beyond, so a
+// synchronous run of a program with up to 16 inputs and outputs allocates nothing on the C++ heap.
+template <class T, std::size_t N = 16>
+class SmallList {
+ public:
+  explicit SmallList(std::size_t n) : size_(n) {
+    if (n > N) heap_.resize(n);
+  }
+  T& operator[](std::size_t i) { return size_ > N ? heap_[i] : inline_[i]; }
+  T* begin() { return size_ > N ? heap_.data() : inline_.data(); }
+  T* end() { return begin() + size_; }
+  std::size_t size() const { return size_; }
+  std::span<const T> span() { return {begin(), size_}; }
+
+ private:
+  std::size_t size_;
+  std::array<T, N> inline_{};
+  std::vector<T> heap_;
+};
+
+// The validated buffers of one run, and the JS arrays that own them (inputs first, then outputs).
 struct RunArgs {
-  std::vector<InputView> inputs;
-  std::vector<OutputView> outputs;
-  std::vector<Napi::Object> owners;
+  explicit RunArgs(std::size_t n_in, std::size_t n_out) : inputs(n_in), outputs(n_out), owners(n_in + n_out) {}
+  SmallList<InputView> inputs;
+  SmallList<OutputView> outputs;
+  SmallList<Napi::Object> owners;
 };
 
 // Checks inputs/outputs against the program and collects their data pointers (main thread only).
@@ -129,16 +153,11 @@ RunArgs collect_run_args(Napi::Env env, const Program& p, Napi::Value in_v, Napi
                      "expected " + std::to_string(outs.size()) + " output arrays, got " + std::to_string(out.Length()),
                      ErrorClass::range);
   }
-  std::vector<Napi::Value> in_vals, out_vals;
-  in_vals.reserve(args.size());
-  out_vals.reserve(outs.size());
-  for (uint32_t i = 0; i < args.size(); ++i) in_vals.push_back(in.Get(i));
-  for (uint32_t i = 0; i < outs.size(); ++i) out_vals.push_back(out.Get(i));
+  SmallList<Napi::Value> in_vals(args.size()), out_vals(outs.size());
+  for (uint32_t i = 0; i < args.size(); ++i) in_vals[i] = in.Get(i);
+  for (uint32_t i = 0; i < outs.size(); ++i) out_vals[i] = out.Get(i);
 
-  RunArgs r;
-  r.inputs.reserve(args.size());
-  r.outputs.reserve(outs.size());
-  r.owners.reserve(args.size() + outs.size());
+  RunArgs r(args.size(), outs.size());
   for (uint32_t i = 0; i < args.size(); ++i) {
     const TypedView t = typed_view(env, in_vals[i]);
     if (!t.ok || t.dtype != args[i].dtype) {
@@ -153,8 +172,8 @@ RunArgs collect_run_args(Napi::Env env, const Program& p, Napi::Value in_v, Napi
                            " elements, got " + std::to_string(t.length),
                        ErrorClass::range);
     }
-    r.inputs.push_back(InputView{t.data, t.dtype, t.length});
-    r.owners.push_back(in_vals[i].As<Napi::Object>());
+    r.inputs[i] = InputView{t.data, t.dtype, t.length};
+    r.owners[i] = in_vals[i].As<Napi::Object>();
   }
   for (uint32_t i = 0; i < outs.size(); ++i) {
     const TypedView t = typed_view(env, out_vals[i]);
@@ -170,8 +189,8 @@ RunArgs collect_run_args(Napi::Env env, const Program& p, Napi::Value in_v, Napi
                            " elements, got " + std::to_string(t.length),
                        ErrorClass::range);
     }
-    r.outputs.push_back(OutputView{t.data, t.dtype, t.length});
-    r.owners.push_back(out_vals[i].As<Napi::Object>());
+    r.outputs[i] = OutputView{t.data, t.dtype, t.length};
+    r.owners[args.size() + i] = out_vals[i].As<Napi::Object>();
   }
   return r;
 }
@@ -240,8 +259,8 @@ struct RunJob {
 Napi::Value queue_run(Napi::Env env, std::shared_ptr<const Program> program, RunArgs args) {
   auto job = std::make_unique<RunJob>();
   job->program = std::move(program);
-  job->inputs = std::move(args.inputs);
-  job->outputs = std::move(args.outputs);
+  job->inputs.assign(args.inputs.begin(), args.inputs.end());
+  job->outputs.assign(args.outputs.begin(), args.outputs.end());
   job->refs.reserve(args.owners.size());
   struct RefGuard {  // releases the references if queueing fails
     napi_env env;
@@ -301,7 +320,7 @@ class ProgramWrap : public Napi::ObjectWrap<ProgramWrap> {
       // A local owner: an element getter run by collect_run_args may call dispose().
       const std::shared_ptr<const Program> p = require(env);
       RunArgs args = collect_run_args(env, *p, info[0], info[1]);
-      const Status s = p->run(args.inputs, args.outputs);
+      const Status s = p->run(args.inputs.span(), args.outputs.span());
       if (!s.ok()) throw make_error(env, s);
       return env.Undefined();
     });
