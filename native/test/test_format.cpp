@@ -10,18 +10,6 @@ namespace {
 
 using wengert::ErrorCode;
 
-void expect_bad_bytes(const std::vector<uint8_t>& bytes, const std::string& needle, int line) {
-  ProgramPtr p;
-  const Status s = compile(bytes, &p);
-  if (s.code != ErrorCode::bad_graph) {
-    fail(__FILE__, line, "expected BAD_GRAPH containing '" + needle + "', got " + wengert::error_code_name(s.code) +
-                             " " + s.message);
-  } else if (s.message.find(needle) == std::string::npos) {
-    fail(__FILE__, line, "message '" + s.message + "' lacks '" + needle + "'");
-  }
-}
-#define EXPECT_BAD(builder, needle) expect_bad_bytes((builder).bytes(), needle, __LINE__)
-#define EXPECT_BAD_BYTES(bytes, needle) expect_bad_bytes(bytes, needle, __LINE__)
 
 // x: f64[3,4], y: f64[4], node 2 = add(x, y), output node 2.
 GraphBuilder base() {

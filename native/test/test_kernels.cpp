@@ -99,12 +99,7 @@ TEST(kernels, binary_ops_broadcast_like_numpy) {
 template <class T>
 void check_reduce(const Dims& in_dims, const std::vector<int64_t>& axes, bool keep) {
   std::mt19937_64 rng(3);
-  Dims od;
-  for (std::size_t d = 0; d < in_dims.size(); ++d) {
-    const bool red = std::find(axes.begin(), axes.end(), int64_t(d)) != axes.end();
-    if (!red) od.push_back(in_dims[d]);
-    else if (keep) od.push_back(1);
-  }
+  const Dims od = reduced_dims(in_dims, axes, keep);
   GraphBuilder b;
   const uint32_t x = b.input(dtype_of<T>(), in_dims);
   std::vector<int64_t> attrs = {keep ? 1 : 0};

@@ -224,16 +224,6 @@ TEST(kernels, cast_truncates_saturates_and_maps_nan_to_zero) {
 // ---------------------------------------------------------------------------------------------
 // Validation rules.
 
-void expect_bad(const GraphBuilder& g, const std::string& needle, int line) {
-  ProgramPtr p;
-  const Status s = compile(g.bytes(), &p);
-  if (s.code != ErrorCode::bad_graph) {
-    fail(__FILE__, line, "expected BAD_GRAPH containing '" + needle + "', got " + wengert::error_code_name(s.code) + " " + s.message);
-  } else if (s.message.find(needle) == std::string::npos) {
-    fail(__FILE__, line, "message '" + s.message + "' lacks '" + needle + "'");
-  }
-}
-#define EXPECT_BAD(g, needle) expect_bad(g, needle, __LINE__)
 
 TEST(format, int32_rules) {
   {  // int32 outputs and int32 constants are allowed

@@ -2,14 +2,17 @@
 // and the index arithmetic of the naive reference implementations.
 #pragma once
 
+#include <algorithm>
 #include <cmath>
 #include <cstring>
 #include <memory>
 #include <random>
+#include <string>
 #include <vector>
 
 #include "graph_builder.h"
 #include "program.h"
+#include "test.h"
 
 namespace wt {
 
@@ -102,6 +105,32 @@ Status run(const Program& p, const std::vector<std::vector<T>>& inputs, std::vec
 template <class T>
 bool same(T a, T b) {
   return (std::isnan(a) && std::isnan(b)) || std::memcmp(&a, &b, sizeof(T)) == 0;
+}
+
+// Fails unless compiling `bytes` is rejected as BAD_GRAPH with a message containing `needle`;
+// the failure names the caller's file and line.
+inline void expect_bad_bytes(const std::vector<uint8_t>& bytes, const std::string& needle, const char* file, int line) {
+  ProgramPtr p;
+  const Status s = compile(bytes, &p);
+  if (s.code != wengert::ErrorCode::bad_graph) {
+    fail(file, line, "expected BAD_GRAPH containing '" + needle + "', got " + wengert::error_code_name(s.code) + " " +
+                         s.message);
+  } else if (s.message.find(needle) == std::string::npos) {
+    fail(file, line, "message '" + s.message + "' lacks '" + needle + "'");
+  }
+}
+#define EXPECT_BAD(builder, needle) wt::expect_bad_bytes((builder).bytes(), needle, __FILE__, __LINE__)
+#define EXPECT_BAD_BYTES(bytes, needle) wt::expect_bad_bytes(bytes, needle, __FILE__, __LINE__)
+
+// The shape of reducing `in` over `axes`: reduced axes dropped, or kept with size 1.
+inline Dims reduced_dims(const Dims& in, const std::vector<int64_t>& axes, bool keep) {
+  Dims od;
+  for (std::size_t d = 0; d < in.size(); ++d) {
+    const bool red = std::find(axes.begin(), axes.end(), int64_t(d)) != axes.end();
+    if (!red) od.push_back(in[d]);
+    else if (keep) od.push_back(1);
+  }
+  return od;
 }
 
 template <class T>

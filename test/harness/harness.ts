@@ -141,6 +141,22 @@ export const idx = (shape: readonly number[], lo: number, hi: number): IntArg =>
   if (!Number.isInteger(lo) || !Number.isInteger(hi) || hi <= lo) throw new Error(`idx: empty or non-integer range [${lo}, ${hi})`);
   return { shape, int32: { lo, hi } };
 };
+/**
+ * Shape pairs for elementwise binary rows: equal shapes, both sides broadcasting, rank promotion
+ * either way, scalars either way, a rank-3 case and sizes that are not a multiple of any vector
+ * width.
+ */
+export const BROADCAST_PAIRS: readonly (readonly [number[], number[]])[] = [
+  [[2, 3], [2, 3]],
+  [[3, 1], [1, 4]],
+  [[2, 3], [3]],
+  [[3], [2, 3]],
+  [[], [2, 3]],
+  [[2, 3], []],
+  [[4, 1, 3], [2, 1]],
+  [[33, 1], [1, 17]],
+];
+
 export const shapeName = (s: readonly number[]): string => `[${s.join(',')}]`;
 
 // ---------------------------------------------------------------------------------------------

@@ -9,7 +9,7 @@ import type { FdOptions } from '../helpers/fd.js';
 import * as ref from '../helpers/ref.js';
 import type { Arr } from '../helpers/ref.js';
 import { ANY, AWAY_FROM_ZERO, POSITIVE, Rng, type Domain } from '../helpers/rng.js';
-import { a, asArray, seedOf, shapeName, typed, type OpCase, type T, type Track } from '../harness/harness.js';
+import { a, asArray, seedOf, shapeName, typed, type OpCase, type T, type Track, BROADCAST_PAIRS } from '../harness/harness.js';
 
 export const cases: OpCase[] = [];
 
@@ -79,21 +79,11 @@ const binaryRows: BinaryRow[] = [
   // Piecewise constant; a central step of 1e-6 will not cross x = y for these draws.
   { name: 'greater', f: (x, y) => (x > y ? 1 : 0), dx: ANY, dy: ANY, literals: [0.25], fd: { method: 'central' } },
 ];
-const shapePairs: [number[], number[]][] = [
-  [[2, 3], [2, 3]],
-  [[3, 1], [1, 4]],
-  [[2, 3], [3]],
-  [[3], [2, 3]],
-  [[], [2, 3]],
-  [[2, 3], []],
-  [[4, 1, 3], [2, 1]],
-  [[33, 1], [1, 17]],
-];
 for (const row of binaryRows) {
   const fn = wg[row.name] as (x: wg.TensorLike, y: wg.TensorLike) => T;
   const method = (x: T, y: wg.TensorLike): T => (x[row.name] as (o: wg.TensorLike) => T).call(x, y);
   const lit = (v: number): Arr => ref.scalar(v);
-  for (const [sx, sy] of shapePairs) {
+  for (const [sx, sy] of BROADCAST_PAIRS) {
     cases.push({
       name: `${row.name} ${shapeName(sx)} with ${shapeName(sy)}`,
       covers: [row.name],

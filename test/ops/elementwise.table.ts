@@ -10,7 +10,7 @@ import * as ref from '../helpers/ref.js';
 import type { Arr } from '../helpers/ref.js';
 import * as special from '../helpers/ref-special.js';
 import { ANY, AWAY_FROM_ZERO, POSITIVE, type Domain, type Rng } from '../helpers/rng.js';
-import { a, shapeName, type CaseTol, type InputMaker, type OpCase, type T } from '../harness/harness.js';
+import { a, shapeName, type CaseTol, type InputMaker, type OpCase, type T, BROADCAST_PAIRS } from '../harness/harness.js';
 
 export const cases: OpCase[] = [];
 
@@ -188,22 +188,12 @@ for (const [name, f] of [
 ] as const) {
   binaryRows.push({ name, f, dx: SMALL_INTS, dy: SMALL_INTS, literals: [], noGrad: true });
 }
-const shapePairs: [number[], number[]][] = [
-  [[2, 3], [2, 3]],
-  [[3, 1], [1, 4]],
-  [[2, 3], [3]],
-  [[3], [2, 3]],
-  [[], [2, 3]],
-  [[2, 3], []],
-  [[4, 1, 3], [2, 1]],
-  [[33, 1], [1, 17]],
-];
 const domainName = (d: Domain | InputMaker): string => (typeof d === 'function' ? ' on {-1,0,1}' : '');
 for (const row of binaryRows) {
   const fn = wg[row.name] as (x: wg.TensorLike, y: wg.TensorLike) => T;
   const method = (x: T, y: wg.TensorLike): T => (x[row.name] as (o: wg.TensorLike) => T).call(x, y);
   const common = { covers: [row.name], ...(row.noGrad ? { noGrad: true as const } : {}), ...(row.fd ? { fd: row.fd } : {}) };
-  for (const [sx, sy] of shapePairs) {
+  for (const [sx, sy] of BROADCAST_PAIRS) {
     cases.push({
       name: `${row.name}${domainName(row.dx)} ${shapeName(sx)} with ${shapeName(sy)}`,
       args: [a(sx, row.dx), a(sy, row.dy)],
