@@ -15,6 +15,7 @@
       "target_name": "wengert",
       "sources": [
         "native/src/addon.cpp",
+        "native/src/async_job.cpp",
         "native/src/status.cpp",
         "native/src/format.cpp",
         "native/src/kernels.cpp",

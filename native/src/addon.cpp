@@ -17,110 +17,13 @@
 #include <string>
 #include <vector>
 
+#include "async_job.h"
 #include "isa.h"
+#include "napi_util.h"
 #include "program.h"
 
 namespace wengert {
 namespace {
-
-enum class ErrorClass { error, type, range };
-
-ErrorClass default_class(ErrorCode code) {
-  switch (code) {
-    case ErrorCode::input_dtype: return ErrorClass::type;
-    case ErrorCode::input_count:
-    case ErrorCode::input_length:
-    case ErrorCode::index_out_of_range:
-    case ErrorCode::output_spec: return ErrorClass::range;
-    default: return ErrorClass::error;
-  }
-}
-
-Napi::Error make_error(Napi::Env env, ErrorCode code, const std::string& message, ErrorClass cls) {
-  Napi::Error e = cls == ErrorClass::type    ? Napi::TypeError::New(env, message)
-                  : cls == ErrorClass::range ? Napi::RangeError::New(env, message)
-                                             : Napi::Error::New(env, message);
-  e.Set("code", Napi::String::New(env, error_code_name(code)));
-  return e;
-}
-
-Napi::Error make_error(Napi::Env env, const Status& s) { return make_error(env, s.code, s.message, default_class(s.code)); }
-
-// Runs f, turning any C++ exception other than a Napi::Error into one.
-template <class F>
-Napi::Value guarded(Napi::Env env, F&& f) {
-  try {
-    return f();
-  } catch (const Napi::Error&) {
-    throw;
-  } catch (const std::bad_alloc&) {
-    throw make_error(env, ErrorCode::out_of_memory, "out of memory", ErrorClass::error);
-  } catch (const std::exception& e) {
-    throw make_error(env, ErrorCode::internal, std::string("internal error: ") + e.what(), ErrorClass::error);
-  } catch (...) {
-    throw make_error(env, ErrorCode::internal, "internal error", ErrorClass::error);
-  }
-}
-
-const char* js_array_name(DType t) {
-  switch (t) {
-    case DType::f64: return "Float64Array";
-    case DType::f32: return "Float32Array";
-    case DType::i32: return "Int32Array";
-  }
-  return "?";
-}
-
-// A typed array's element type, data and length, read on the main thread.
-struct TypedView {
-  bool ok = false;  // a Float64Array, Float32Array or Int32Array
-  DType dtype = DType::f64;
-  void* data = nullptr;
-  uint64_t length = 0;
-  const char* type_name = "not a typed array";
-};
-
-TypedView typed_view(Napi::Env env, Napi::Value v) {
-  TypedView t;
-  if (!v.IsTypedArray()) {
-    t.type_name = v.IsUndefined() ? "undefined" : v.IsNull() ? "null" : v.IsArray() ? "an Array" : "not a typed array";
-    return t;
-  }
-  napi_typedarray_type type;
-  size_t length = 0;
-  void* data = nullptr;
-  napi_status st = napi_get_typedarray_info(env, v, &type, &length, &data, nullptr, nullptr);
-  NAPI_THROW_IF_FAILED(env, st, t);
-  t.data = data;
-  t.length = length;
-  switch (type) {
-    case napi_float64_array: t = {true, DType::f64, data, length, "Float64Array"}; break;
-    case napi_float32_array: t = {true, DType::f32, data, length, "Float32Array"}; break;
-    case napi_int32_array: t = {true, DType::i32, data, length, "Int32Array"}; break;
-    default: t.type_name = "a typed array of another element type"; break;
-  }
-  return t;
-}
-
-// A fixed-length list that keeps up to N elements inline and goes to the heap only beyond, so a
-// synchronous run of a program with up to 16 inputs and outputs allocates nothing on the C++ heap.
-template <class T, std::size_t N = 16>
-class SmallList {
- public:
-  explicit SmallList(std::size_t n) : size_(n) {
-    if (n > N) heap_.resize(n);
-  }
-  T& operator[](std::size_t i) { return size_ > N ? heap_[i] : inline_[i]; }
-  T* begin() { return size_ > N ? heap_.data() : inline_.data(); }
-  T* end() { return begin() + size_; }
-  std::size_t size() const { return size_; }
-  std::span<const T> span() { return {begin(), size_}; }
-
- private:
-  std::size_t size_;
-  std::array<T, N> inline_{};
-  std::vector<T> heap_;
-};
 
 // The validated buffers of one run, and the JS arrays that own them (inputs first, then outputs).
 struct RunArgs {
@@ -195,99 +98,32 @@ RunArgs collect_run_args(Napi::Env env, const Program& p, Napi::Value in_v, Napi
   return r;
 }
 
-// An error object built with the plain C API, for the completion callback, which must not throw:
-// it can run while the environment shuts down, when every call may fail. nullptr on failure.
-napi_value raw_error(napi_env env, ErrorCode code, const char* message) {
-  napi_value c = nullptr, m = nullptr, e = nullptr;
-  if (napi_create_string_utf8(env, error_code_name(code), NAPI_AUTO_LENGTH, &c) != napi_ok) return nullptr;
-  if (napi_create_string_utf8(env, message, NAPI_AUTO_LENGTH, &m) != napi_ok) return nullptr;
-  switch (default_class(code)) {
-    case ErrorClass::type: napi_create_type_error(env, c, m, &e); break;
-    case ErrorClass::range: napi_create_range_error(env, c, m, &e); break;
-    case ErrorClass::error: napi_create_error(env, c, m, &e); break;
-  }
-  return e;
-}
+// One asynchronous run. Everything execute() touches is plain C++: the program (shared, so
+// dispose() or GC during the run is safe) and the buffer pointers, whose typed arrays are kept
+// alive until the promise settles.
+class RunJob : public AsyncJob {
+ public:
+  RunJob(std::shared_ptr<const Program> program, RunArgs& args)
+      : program_(std::move(program)), inputs_(args.inputs.begin(), args.inputs.end()),
+        outputs_(args.outputs.begin(), args.outputs.end()) {}
 
-// One asynchronous run. Everything the worker thread touches is plain C++: the program (shared,
-// so dispose() or GC during the run is safe) and the buffer pointers, whose typed arrays are held
-// by references until the promise settles on the main thread. Program::run does not depend on
-// the threading mechanism (a libuv pool thread here).
-struct RunJob {
-  std::shared_ptr<const Program> program;
-  std::vector<InputView> inputs;
-  std::vector<OutputView> outputs;
-  std::vector<napi_ref> refs;
-  napi_deferred deferred = nullptr;
-  napi_async_work work = nullptr;
-  Status status;
-
-  static void Execute(napi_env, void* data) {
-    RunJob* job = static_cast<RunJob*>(data);
-    try {
-      job->status = job->program->run(job->inputs, job->outputs);
-    } catch (...) {
-      job->status.code = ErrorCode::internal;
-    }
+  Status execute() override {
+    RunOptions options;
+    options.cancel = cancel_flag();
+    return program_->run(inputs_, outputs_, options);
   }
 
-  // On the main thread. Never throws; every failure (the environment may be shutting down) is
-  // ignored after releasing what can be released.
-  static void Complete(napi_env env, napi_status work_status, void* data) {
-    std::unique_ptr<RunJob> job(static_cast<RunJob*>(data));
-    napi_handle_scope scope = nullptr;
-    const bool scoped = napi_open_handle_scope(env, &scope) == napi_ok;
-    try {
-      if (work_status == napi_ok && job->status.ok()) {
-        napi_value undefined = nullptr;
-        if (napi_get_undefined(env, &undefined) == napi_ok) napi_resolve_deferred(env, job->deferred, undefined);
-      } else {
-        const bool cancelled = work_status != napi_ok;
-        const ErrorCode code = cancelled ? ErrorCode::internal : job->status.code;
-        const char* message = cancelled ? "the run was cancelled" : job->status.message.c_str();
-        if (napi_value e = raw_error(env, code, message)) napi_reject_deferred(env, job->deferred, e);
-      }
-    } catch (...) {
-    }
-    for (napi_ref r : job->refs) napi_delete_reference(env, r);
-    napi_delete_async_work(env, job->work);
-    if (scoped) napi_close_handle_scope(env, scope);
-  }
+ private:
+  std::shared_ptr<const Program> program_;
+  std::vector<InputView> inputs_;
+  std::vector<OutputView> outputs_;
 };
 
 // Queues a run and returns its promise (main thread).
-Napi::Value queue_run(Napi::Env env, std::shared_ptr<const Program> program, RunArgs args) {
-  auto job = std::make_unique<RunJob>();
-  job->program = std::move(program);
-  job->inputs.assign(args.inputs.begin(), args.inputs.end());
-  job->outputs.assign(args.outputs.begin(), args.outputs.end());
-  job->refs.reserve(args.owners.size());
-  struct RefGuard {  // releases the references if queueing fails
-    napi_env env;
-    RunJob* job;
-    ~RefGuard() {
-      if (job) {
-        for (napi_ref r : job->refs) napi_delete_reference(env, r);
-        if (job->work) napi_delete_async_work(env, job->work);
-      }
-    }
-  } guard{env, job.get()};
-  for (Napi::Object& o : args.owners) {
-    napi_ref r = nullptr;
-    NAPI_THROW_IF_FAILED(env, napi_create_reference(env, o, 1, &r), Napi::Value());
-    job->refs.push_back(r);
-  }
-  Napi::String name = Napi::String::New(env, "wengert:run");
-  NAPI_THROW_IF_FAILED(env,
-                       napi_create_async_work(env, nullptr, name, &RunJob::Execute, &RunJob::Complete, job.get(),
-                                              &job->work),
-                       Napi::Value());
-  napi_value promise = nullptr;
-  NAPI_THROW_IF_FAILED(env, napi_create_promise(env, &job->deferred, &promise), Napi::Value());
-  NAPI_THROW_IF_FAILED(env, napi_queue_async_work(env, job->work), Napi::Value());
-  guard.job = nullptr;
-  job.release();  // owned by the queued work until Complete
-  return Napi::Value(env, promise);
+Napi::Value queue_run(Napi::Env env, std::shared_ptr<const Program> program, RunArgs args, Napi::Value options) {
+  auto job = std::make_unique<RunJob>(std::move(program), args);
+  for (Napi::Object& o : args.owners) job->keep_alive(env, o);
+  return start_job(env, std::move(job), options);
 }
 
 class ProgramWrap : public Napi::ObjectWrap<ProgramWrap> {
@@ -333,7 +169,7 @@ class ProgramWrap : public Napi::ObjectWrap<ProgramWrap> {
       return guarded(env, [&]() -> Napi::Value {
         std::shared_ptr<const Program> p = require(env);
         RunArgs args = collect_run_args(env, *p, info[0], info[1]);
-        return queue_run(env, std::move(p), std::move(args));
+        return queue_run(env, std::move(p), std::move(args), info[2]);
       });
     } catch (const Napi::Error& e) {
       Napi::Promise::Deferred d = Napi::Promise::Deferred::New(env);

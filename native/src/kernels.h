@@ -4,6 +4,7 @@
 #pragma once
 
 #include "format.h"
+#include "parallel.h"
 
 namespace wengert {
 
@@ -25,6 +26,7 @@ struct KernelCall {
   const void* in[kMaxInputs];                // its inputs' values
   void* out;                                 // its value, node->bytes bytes
   KernelFault* fault;                        // where a kernel reports bad data (see above)
+  const Parallel* parallel;                  // threads to split large work over, or nullptr (serial)
 };
 
 using KernelFn = void (*)(const KernelCall& call);

@@ -247,7 +247,8 @@ Status Program::check_io(std::span<const InputView> inputs, std::span<const Outp
   return {};
 }
 
-Status Program::run(std::span<const InputView> inputs, std::span<const OutputView> outputs) const {
+Status Program::run(std::span<const InputView> inputs, std::span<const OutputView> outputs,
+                    const RunOptions& options) const {
   if (Status s = check_io(inputs, outputs); !s.ok()) return s;
   std::unique_ptr<Arena> arena;
   try {
@@ -272,9 +273,14 @@ Status Program::run(std::span<const InputView> inputs, std::span<const OutputVie
   }
   KernelFault fault;
   for (const Step& s : steps_) {
+    if (options.cancel != nullptr && options.cancel->load(std::memory_order_relaxed)) {
+      release_arena(std::move(arena));
+      return Status::error(ErrorCode::aborted, "the run was aborted");
+    }
     const Node& nd = g.nodes[s.node];
     KernelCall call{};
     call.fault = &fault;
+    call.parallel = options.parallel;
     call.node = &nd;
     call.iattrs = g.iattrs_of(nd);
     call.out = values[s.node];

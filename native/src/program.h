@@ -5,6 +5,7 @@
 // arena.
 #pragma once
 
+#include <atomic>
 #include <cstddef>
 #include <cstdint>
 #include <memory>
@@ -14,6 +15,7 @@
 
 #include "format.h"
 #include "kernels.h"
+#include "parallel.h"
 
 namespace wengert {
 
@@ -50,6 +52,19 @@ struct OutputView {
   uint64_t length;  // elements
 };
 
+// How one run is carried out. The defaults give a plain serial run.
+struct RunOptions {
+  // Polled between steps (and inside long kernels where they choose to): once it reads true the
+  // run stops, returns its arena to the pool and fails with ErrorCode::aborted.
+  const std::atomic<bool>* cancel = nullptr;
+  // After every step, scan its value: the first step that produced a NaN or an infinity fails the
+  // run with ErrorCode::non_finite, naming the node (the message starts "node <id> ("). Costs
+  // nothing when false.
+  bool check_finite = false;
+  // Threads for kernels that split large work (see parallel.h); nullptr runs serially.
+  const Parallel* parallel = nullptr;
+};
+
 // What a run needs from the caller: one buffer per arg, one per output.
 struct IoSpec {
   DType dtype;
@@ -66,7 +81,8 @@ class Program {
   // Runs once: checks the buffers (input_count, input_dtype, input_length, output_spec), takes an
   // arena from the pool, runs every step and copies the outputs out. Safe to call concurrently
   // from several threads. Never throws; allocates only when every pooled arena is in use.
-  Status run(std::span<const InputView> inputs, std::span<const OutputView> outputs) const;
+  Status run(std::span<const InputView> inputs, std::span<const OutputView> outputs,
+             const RunOptions& options = {}) const;
 
   const std::vector<IoSpec>& arg_specs() const { return arg_specs_; }
   const std::vector<IoSpec>& output_specs() const { return output_specs_; }

@@ -14,6 +14,9 @@ const char* error_code_name(ErrorCode code) {
     case ErrorCode::output_spec: return "WENGERT_OUTPUT_SPEC";
     case ErrorCode::disposed: return "WENGERT_DISPOSED";
     case ErrorCode::index_out_of_range: return "WENGERT_INDEX_OUT_OF_RANGE";
+    case ErrorCode::aborted: return "WENGERT_ABORTED";
+    case ErrorCode::non_finite: return "WENGERT_NON_FINITE";
+    case ErrorCode::invalid_argument: return "WENGERT_INVALID_ARGUMENT";
     case ErrorCode::internal: return "WENGERT_INTERNAL";
   }
   return "WENGERT_INTERNAL";

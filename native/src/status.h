@@ -18,6 +18,9 @@ enum class ErrorCode : uint8_t {
   output_spec,    // wrong number, element type or length of output buffers
   disposed,       // the program was disposed
   index_out_of_range,  // an index input or constant names an element that does not exist
+  aborted,        // the caller's AbortSignal fired; the work stopped at a safe point
+  non_finite,     // checkFinite: a step produced NaN or an infinity
+  invalid_argument,  // an option or argument outside its documented range
   internal,       // a bug in the engine
 };
 

@@ -1,0 +1,37 @@
+// How a kernel splits its work across the engine's threads. The caller chooses the chunks from
+// the problem size alone (never from the thread count) and combines per-chunk results in chunk
+// order, so a program gives bit-identical results for any number of threads. A null Parallel
+// means "run serially on the calling thread"; kernels must work with it.
+#pragma once
+
+#include <cstdint>
+#include <type_traits>
+#include <utility>
+
+namespace wengert {
+
+class Parallel {
+ public:
+  virtual ~Parallel() = default;
+  // How many threads may run chunks at once (>= 1), the calling thread included.
+  virtual unsigned threads() const = 0;
+  // Calls fn(ctx, i) once for every i in [0, n), on the calling thread and up to threads() - 1
+  // others, and returns when all calls have returned. fn must not throw. Nested calls (from inside
+  // fn) are allowed and run serially.
+  virtual void run(uint64_t n, void (*fn)(void* ctx, uint64_t i), void* ctx) const = 0;
+};
+
+// Runs f(i) for i in [0, n): on `parallel`'s threads when there is one and more than one chunk,
+// otherwise in order on this thread.
+template <class F>
+void parallel_for(const Parallel* parallel, uint64_t n, F&& f) {
+  if (parallel == nullptr || n <= 1 || parallel->threads() <= 1) {
+    for (uint64_t i = 0; i < n; ++i) f(i);
+    return;
+  }
+  using Fn = std::remove_reference_t<F>;
+  parallel->run(
+      n, [](void* ctx, uint64_t i) { (*static_cast<Fn*>(ctx))(i); }, const_cast<void*>(static_cast<const void*>(&f)));
+}
+
+}  // namespace wengert
