@@ -8,7 +8,9 @@
 #include <napi.h>
 
 #include <array>
+#include <atomic>
 #include <cmath>
+#include <cstring>
 #include <cstddef>
 #include <span>
 #include <limits>
@@ -21,6 +23,7 @@
 #include "isa.h"
 #include "napi_util.h"
 #include "program.h"
+#include "threadpool.h"
 
 namespace wengert {
 namespace {
@@ -98,23 +101,83 @@ RunArgs collect_run_args(Napi::Env env, const Program& p, Napi::Value in_v, Napi
   return r;
 }
 
-// One asynchronous run. Everything execute() touches is plain C++: the program (shared, so
-// dispose() or GC during the run is safe) and the buffer pointers, whose typed arrays are kept
-// alive until the promise settles.
+// Compiled programs alive in this process (all environments): a program is counted until the last
+// owner (its JS wrapper, or an async run still holding it) lets go. Read by tests through
+// livePrograms() to show that programs are freed by dispose() and by garbage collection.
+std::atomic<int64_t> g_live_programs{0};
+
+struct CountedProgram {
+  explicit CountedProgram(std::shared_ptr<const Program> p) : program(std::move(p)) { g_live_programs.fetch_add(1); }
+  ~CountedProgram() { g_live_programs.fetch_sub(1); }
+  CountedProgram(const CountedProgram&) = delete;
+  CountedProgram& operator=(const CountedProgram&) = delete;
+  std::shared_ptr<const Program> program;
+};
+
+// The same program, owned through a counter.
+std::shared_ptr<const Program> counted(std::shared_ptr<const Program> p) {
+  auto holder = std::make_shared<CountedProgram>(std::move(p));
+  const Program* raw = holder->program.get();
+  return std::shared_ptr<const Program>(std::move(holder), raw);
+}
+
+// One asynchronous run. It snapshots the inputs (one copy, made on the JS thread before the
+// promise is returned, so the caller may reuse its arrays at once) and computes into buffers of
+// its own, copied into the caller's output arrays on the JS thread when the promise settles. So
+// the pool thread never touches JavaScript memory: a worker torn down mid-run, or an array
+// detached meanwhile, cannot be written after it is freed.
 class RunJob : public AsyncJob {
  public:
-  RunJob(std::shared_ptr<const Program> program, RunArgs& args)
-      : program_(std::move(program)), inputs_(args.inputs.begin(), args.inputs.end()),
-        outputs_(args.outputs.begin(), args.outputs.end()) {}
+  RunJob(std::shared_ptr<const Program> program, RunArgs& args) : program_(std::move(program)) {
+    std::size_t bytes = 0;
+    auto room = [&](DType t, uint64_t n) {
+      const std::size_t b = static_cast<std::size_t>(n) * dtype_size(t);
+      const std::size_t at = bytes;
+      bytes += (b + kAlign - 1) / kAlign * kAlign;
+      return at;
+    };
+    std::vector<std::size_t> in_at, out_at;
+    for (const InputView& v : args.inputs) in_at.push_back(room(v.dtype, v.length));
+    for (const OutputView& v : args.outputs) out_at.push_back(room(v.dtype, v.length));
+    storage_ = AlignedBuffer(bytes == 0 ? kAlign : bytes);
+    std::size_t k = 0;
+    for (const InputView& v : args.inputs) {
+      uint8_t* dst = storage_.data() + in_at[k++];
+      if (v.length != 0) std::memcpy(dst, v.data, static_cast<std::size_t>(v.length) * dtype_size(v.dtype));
+      inputs_.push_back(InputView{dst, v.dtype, v.length});
+    }
+    k = 0;
+    for (const OutputView& v : args.outputs) outputs_.push_back(OutputView{storage_.data() + out_at[k++], v.dtype, v.length});
+  }
 
   Status execute() override {
     RunOptions options;
     options.cancel = cancel_flag();
-    return program_->run(inputs_, outputs_, options);
+    options.parallel = &engine_threads();
+    const Status s = program_->run(inputs_, outputs_, options);
+    program_.reset();  // let go of the program before the promise settles (execute runs once)
+    return s;
+  }
+
+  // Copies the results into the caller's output arrays (kept alive by keep_alive, in order).
+  Napi::Value result(Napi::Env env) override {
+    for (std::size_t i = 0; i < outputs_.size(); ++i) {
+      napi_value v = nullptr;
+      NAPI_THROW_IF_FAILED(env, napi_get_reference_value(env, refs()[i], &v), Napi::Value());
+      const TypedView t = typed_view(env, Napi::Value(env, v));
+      if (!t.ok || t.dtype != outputs_[i].dtype || t.length != outputs_[i].length) {
+        throw make_error(env, ErrorCode::output_spec,
+                         "output " + std::to_string(i) + " changed (detached or resized) while the run was in flight",
+                         ErrorClass::range);
+      }
+      if (t.length != 0) std::memcpy(t.data, outputs_[i].data, static_cast<std::size_t>(t.length) * dtype_size(t.dtype));
+    }
+    return env.Undefined();
   }
 
  private:
   std::shared_ptr<const Program> program_;
+  AlignedBuffer storage_;
   std::vector<InputView> inputs_;
   std::vector<OutputView> outputs_;
 };
@@ -122,7 +185,8 @@ class RunJob : public AsyncJob {
 // Queues a run and returns its promise (main thread).
 Napi::Value queue_run(Napi::Env env, std::shared_ptr<const Program> program, RunArgs args, Napi::Value options) {
   auto job = std::make_unique<RunJob>(std::move(program), args);
-  for (Napi::Object& o : args.owners) job->keep_alive(env, o);
+  const std::size_t n_in = args.inputs.size();
+  for (std::size_t i = 0; i < args.outputs.size(); ++i) job->keep_alive(env, args.owners[n_in + i]);
   return start_job(env, std::move(job), options);
 }
 
@@ -156,7 +220,9 @@ class ProgramWrap : public Napi::ObjectWrap<ProgramWrap> {
       // A local owner: an element getter run by collect_run_args may call dispose().
       const std::shared_ptr<const Program> p = require(env);
       RunArgs args = collect_run_args(env, *p, info[0], info[1]);
-      const Status s = p->run(args.inputs.span(), args.outputs.span());
+      RunOptions options;
+      options.parallel = &engine_threads();
+      const Status s = p->run(args.inputs.span(), args.outputs.span(), options);
       if (!s.ok()) throw make_error(env, s);
       return env.Undefined();
     });
@@ -203,6 +269,9 @@ class Addon : public Napi::Addon<Addon> {
                              InstanceMethod<&Addon::Compile>("compile", napi_enumerable),
                              InstanceMethod<&Addon::IsaInUse>("isa", napi_enumerable),
                              InstanceMethod<&Addon::IsaAvailable>("isaAvailable", napi_enumerable),
+                             InstanceMethod<&Addon::SetThreads>("setThreads", napi_enumerable),
+                             InstanceMethod<&Addon::Threads>("threads", napi_enumerable),
+                             InstanceMethod<&Addon::LivePrograms>("livePrograms", napi_enumerable),
                          });
   }
 
@@ -249,6 +318,28 @@ class Addon : public Napi::Addon<Addon> {
     });
   }
 
+  // setThreads(n): the engine's process-wide thread count (threadpool.h), an integer in [1, 256].
+  Napi::Value SetThreads(const Napi::CallbackInfo& info) {
+    Napi::Env env = info.Env();
+    return guarded(env, [&]() -> Napi::Value {
+      const double n = info[0].IsNumber() ? info[0].As<Napi::Number>().DoubleValue() : -1;
+      if (!(n >= 1 && n <= kMaxEngineThreads && n == std::floor(n)) || !set_engine_threads(static_cast<unsigned>(n))) {
+        throw make_error(env, ErrorCode::invalid_argument,
+                         "threads must be an integer from 1 to " + std::to_string(kMaxEngineThreads), ErrorClass::range);
+      }
+      return env.Undefined();
+    });
+  }
+
+  Napi::Value Threads(const Napi::CallbackInfo& info) {
+    return Napi::Number::New(info.Env(), engine_threads().threads());
+  }
+
+  // For tests: how many compiled programs are alive in the process.
+  Napi::Value LivePrograms(const Napi::CallbackInfo& info) {
+    return Napi::Number::New(info.Env(), static_cast<double>(g_live_programs.load()));
+  }
+
   Napi::Value Compile(const Napi::CallbackInfo& info) {
     Napi::Env env = info.Env();
     return guarded(env, [&]() -> Napi::Value {
@@ -271,7 +362,7 @@ class Addon : public Napi::Addon<Addon> {
       const Status s = Program::compile(bytes.Data(), bytes.ByteLength(), limit, &program);
       if (!s.ok()) throw make_error(env, s);
       Napi::Object obj = program_class_.New({});
-      ProgramWrap::Unwrap(obj)->set_program(std::move(program));
+      ProgramWrap::Unwrap(obj)->set_program(counted(std::move(program)));
       return obj;
     });
   }

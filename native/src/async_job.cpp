@@ -1,6 +1,9 @@
 #include "async_job.h"
 
+#include <mutex>
+
 #include "napi_util.h"
+#include "threadpool.h"
 
 namespace wengert {
 
@@ -12,80 +15,294 @@ void AsyncJob::keep_alive(Napi::Env env, Napi::Value v) {
 
 namespace {
 
-// The job in flight: the libuv work item and the promise it settles.
+// What the pool thread posts to the JS thread through the thread-safe function.
+char kProgressTag;
+char kDoneTag;
+
+enum State : int { queued, running, finished, dropped };
+
+// One job in flight. Shared by the pool thread (which runs it), the thread-safe function (which
+// carries its messages to the JS thread) and, weakly, the abort listener. Fields marked JS are
+// touched only on the JS thread of `env`.
 struct Flight {
   std::unique_ptr<AsyncJob> job;
-  napi_deferred deferred = nullptr;
-  napi_async_work work = nullptr;
-  Status status;
+  Status status;                // written by the pool thread before it posts kDoneTag
+  std::atomic<int> state{queued};
 
-  static void Execute(napi_env, void* data) {
-    Flight* f = static_cast<Flight*>(data);
-    f->status = f->job->cancelled() ? Status::error(ErrorCode::aborted, "the work was aborted") : f->job->execute();
+  // The channel to the JS thread. `alive` turns false when Node finalizes the thread-safe
+  // function (normally after the last message; at once when the environment is torn down), after
+  // which it must not be used; `released` when the pool thread has let go of it.
+  std::mutex channel_mutex;
+  napi_threadsafe_function tsfn = nullptr;
+  bool alive = false;
+  bool released = false;
+
+  // JS.
+  napi_env env = nullptr;
+  napi_deferred deferred = nullptr;
+  bool settled = false;
+  napi_ref signal = nullptr;
+  napi_ref listener = nullptr;
+  napi_ref on_progress = nullptr;
+  napi_ref progress_error = nullptr;  // what onProgress threw
+
+  // Posts a message to the JS thread if the channel is still open (any thread).
+  void post(void* tag, bool release) {
+    std::lock_guard<std::mutex> lock(channel_mutex);
+    if (!alive || released) return;
+    napi_call_threadsafe_function(tsfn, tag, napi_tsfn_nonblocking);
+    if (release) {
+      released = true;
+      napi_release_threadsafe_function(tsfn, napi_tsfn_release);
+    }
   }
 
-  // On the JS thread. Never throws; every failure (the environment may be shutting down) is
-  // ignored after releasing what can be released.
-  static void Complete(napi_env env, napi_status work_status, void* data) {
-    std::unique_ptr<Flight> f(static_cast<Flight*>(data));
-    napi_handle_scope scope = nullptr;
-    const bool scoped = napi_open_handle_scope(env, &scope) == napi_ok;
-    try {
-      if (work_status == napi_ok && f->status.ok()) {
-        Napi::Value v = f->job->result(Napi::Env(env));
-        napi_resolve_deferred(env, f->deferred, v);
+  // The pool thread's part: run the job unless it was dropped, then report.
+  void run_on_pool() noexcept {
+    int expected = queued;
+    if (state.compare_exchange_strong(expected, running)) {
+      if (job->cancelled()) {
+        status = Status::error(ErrorCode::aborted, "the operation was aborted");
       } else {
-        const bool cancelled = work_status != napi_ok;
-        const ErrorCode code = cancelled ? ErrorCode::aborted : f->status.code;
-        const char* message = cancelled ? "the work was cancelled" : f->status.message.c_str();
-        if (napi_value e = raw_error(env, code, message)) napi_reject_deferred(env, f->deferred, e);
+        try {
+          status = job->execute();
+        } catch (...) {
+          status = Status::error(ErrorCode::internal, "internal error in an asynchronous job");
+        }
       }
-    } catch (const Napi::Error& e) {
-      napi_reject_deferred(env, f->deferred, e.Value());
-    } catch (...) {
-      if (napi_value e = raw_error(env, ErrorCode::internal, "internal error settling an asynchronous job")) {
-        napi_reject_deferred(env, f->deferred, e);
+      state.store(finished);
+    }
+    post(&kDoneTag, true);
+  }
+
+  void delete_ref(napi_ref& r) {
+    if (r != nullptr) napi_delete_reference(env, r);
+    r = nullptr;
+  }
+
+  napi_value get(napi_ref r) {
+    napi_value v = nullptr;
+    if (r != nullptr) napi_get_reference_value(env, r, &v);
+    return v;
+  }
+
+  // Settles the promise once and releases every JS reference (JS thread). Never throws.
+  void settle(bool ok, napi_value value) {
+    if (settled) return;
+    settled = true;
+    napi_value sig = get(signal), fn = get(listener);
+    if (sig != nullptr && fn != nullptr) {
+      napi_value remove = nullptr, name = nullptr, result = nullptr;
+      if (napi_get_named_property(env, sig, "removeEventListener", &remove) == napi_ok &&
+          napi_create_string_utf8(env, "abort", NAPI_AUTO_LENGTH, &name) == napi_ok) {
+        napi_value argv[2] = {name, fn};
+        if (napi_call_function(env, sig, remove, 2, argv, &result) != napi_ok) {
+          napi_value ignored = nullptr;
+          napi_get_and_clear_last_exception(env, &ignored);
+        }
       }
     }
-    for (napi_ref r : f->job->refs()) napi_delete_reference(env, r);
-    f->job->refs().clear();
-    napi_delete_async_work(env, f->work);
-    if (scoped) napi_close_handle_scope(env, scope);
+    if (value == nullptr) napi_get_undefined(env, &value);
+    if (ok) napi_resolve_deferred(env, deferred, value);
+    else napi_reject_deferred(env, deferred, value);
+    delete_ref(signal);
+    delete_ref(listener);
+    delete_ref(on_progress);
+    delete_ref(progress_error);
+    for (napi_ref& r : job->refs()) delete_ref(r);
+    job->refs().clear();
+  }
+
+  void reject(ErrorCode code, const char* message) {
+    napi_value e = raw_error(env, code, message);
+    if (e != nullptr && code == ErrorCode::aborted) {
+      napi_value name = nullptr;
+      if (napi_create_string_utf8(env, "AbortError", NAPI_AUTO_LENGTH, &name) == napi_ok) {
+        napi_set_named_property(env, e, "name", name);
+      }
+    }
+    settle(false, e);
+  }
+
+  void reject_aborted() { reject(ErrorCode::aborted, "the operation was aborted"); }
+
+  // JS thread: hands the latest progress to onProgress.
+  void deliver_progress() {
+    job->progress_delivered();
+    if (settled || on_progress == nullptr) return;
+    napi_value fn = get(on_progress), obj = nullptr, done = nullptr, total = nullptr, global = nullptr, result = nullptr;
+    if (fn == nullptr || napi_create_object(env, &obj) != napi_ok) return;
+    napi_create_double(env, static_cast<double>(job->progress_done()), &done);
+    napi_create_double(env, static_cast<double>(job->progress_total()), &total);
+    napi_set_named_property(env, obj, "done", done);
+    napi_set_named_property(env, obj, "total", total);
+    napi_get_global(env, &global);
+    if (napi_call_function(env, global, fn, 1, &obj, &result) != napi_ok) {
+      napi_value thrown = nullptr;
+      if (napi_get_and_clear_last_exception(env, &thrown) == napi_ok && thrown != nullptr && progress_error == nullptr) {
+        napi_create_reference(env, thrown, 1, &progress_error);
+      }
+      job->cancel();
+    }
+  }
+
+  // JS thread: the job has finished (or was dropped).
+  void complete() {
+    if (settled) return;
+    if (progress_error != nullptr) {
+      settle(false, get(progress_error));
+      return;
+    }
+    if (job->cancelled()) {
+      reject_aborted();
+      return;
+    }
+    if (!status.ok()) {
+      reject(status.code, status.message.c_str());
+      return;
+    }
+    try {
+      Napi::Value v = job->result(Napi::Env(env));
+      settle(true, v);
+    } catch (const Napi::Error& e) {
+      settle(false, e.Value());
+    } catch (...) {
+      reject(ErrorCode::internal, "internal error settling an asynchronous job");
+    }
   }
 };
+
+// The thread-safe function's context: an owning reference, dropped by its finalizer.
+using FlightRef = std::shared_ptr<Flight>;
+
+void call_js(napi_env env, napi_value, void* context, void* data) {
+  if (env == nullptr || context == nullptr) return;  // the environment is going away
+  Flight& f = **static_cast<FlightRef*>(context);
+  if (data == &kProgressTag) f.deliver_progress();
+  else if (data == &kDoneTag) f.complete();
+}
+
+void finalize_channel(napi_env, void* data, void*) {
+  FlightRef* holder = static_cast<FlightRef*>(data);
+  Flight& f = **holder;
+  {
+    std::lock_guard<std::mutex> lock(f.channel_mutex);
+    f.alive = false;
+  }
+  // Normally the promise has settled by now. If not, the environment is being torn down: stop
+  // the work, and leave the JS references to the environment, which frees them itself.
+  f.job->cancel();
+  delete holder;
+}
+
+void notify_progress(void* ctx) { static_cast<Flight*>(ctx)->post(&kProgressTag, false); }
+
+Napi::Value rejected(Napi::Env env, napi_value error) {
+  Napi::Promise::Deferred d = Napi::Promise::Deferred::New(env);
+  d.Reject(error);
+  return d.Promise();
+}
+
+void release_refs(Napi::Env env, AsyncJob& job) {
+  for (napi_ref r : job.refs()) napi_delete_reference(env, r);
+  job.refs().clear();
+}
 
 }  // namespace
 
 Napi::Value start_job(Napi::Env env, std::unique_ptr<AsyncJob> job, Napi::Value options) {
-  Napi::Promise::Deferred fallback = Napi::Promise::Deferred::New(env);
-  auto f = std::make_unique<Flight>();
-  f->job = std::move(job);
+  std::shared_ptr<Flight> f;
   try {
-    if (options.IsObject()) {
-      Napi::Value signal = options.As<Napi::Object>().Get("signal");
-      if (signal.IsObject() && signal.As<Napi::Object>().Get("aborted").ToBoolean()) f->job->cancel();
+    f = std::make_shared<Flight>();
+    f->env = env;
+    f->job = std::move(job);
+    Napi::Object signal;
+    Napi::Function on_progress;
+    if (!options.IsUndefined() && !options.IsNull()) {
+      if (!options.IsObject()) {
+        throw make_error(env, ErrorCode::invalid_argument, "options must be an object", ErrorClass::type);
+      }
+      Napi::Object o = options.As<Napi::Object>();
+      Napi::Value s = o.Get("signal");
+      if (!s.IsUndefined()) {
+        if (!s.IsObject() || !s.As<Napi::Object>().Get("addEventListener").IsFunction()) {
+          throw make_error(env, ErrorCode::invalid_argument, "options.signal must be an AbortSignal", ErrorClass::type);
+        }
+        signal = s.As<Napi::Object>();
+      }
+      Napi::Value p = o.Get("onProgress");
+      if (!p.IsUndefined()) {
+        if (!p.IsFunction()) {
+          throw make_error(env, ErrorCode::invalid_argument, "options.onProgress must be a function", ErrorClass::type);
+        }
+        on_progress = p.As<Napi::Function>();
+      }
     }
-    Napi::String name = Napi::String::New(env, "wengert:job");
-    NAPI_THROW_IF_FAILED(env,
-                         napi_create_async_work(env, nullptr, name, &Flight::Execute, &Flight::Complete, f.get(),
-                                                &f->work),
-                         Napi::Value());
+    if (!signal.IsEmpty() && signal.Get("aborted").ToBoolean()) {
+      napi_value e = raw_error(env, ErrorCode::aborted, "the operation was aborted before it started");
+      if (e != nullptr) Napi::Object(env, e).Set("name", "AbortError");
+      release_refs(env, *f->job);
+      return rejected(env, e);
+    }
+
     napi_value promise = nullptr;
-    napi_status st = napi_create_promise(env, &f->deferred, &promise);
-    if (st == napi_ok) st = napi_queue_async_work(env, f->work);
-    if (st != napi_ok) {
-      napi_delete_async_work(env, f->work);
-      NAPI_THROW_IF_FAILED(env, st, Napi::Value());
+    NAPI_THROW_IF_FAILED(env, napi_create_promise(env, &f->deferred, &promise), Napi::Value());
+    // From here on every failure settles the promise through f (which releases the references).
+    try {
+      if (!on_progress.IsEmpty()) {
+        NAPI_THROW_IF_FAILED(env, napi_create_reference(env, on_progress, 1, &f->on_progress), Napi::Value());
+      }
+      if (!signal.IsEmpty()) {
+        std::weak_ptr<Flight> weak = f;
+        Napi::Function listener = Napi::Function::New(env, [weak](const Napi::CallbackInfo&) {
+          const FlightRef flight = weak.lock();
+          if (!flight || flight->settled) return;
+          flight->job->cancel();
+          int expected = queued;
+          // Not started yet: drop it and reject now. Running: it stops at its next safe point,
+          // and completion rejects.
+          if (flight->state.compare_exchange_strong(expected, dropped)) flight->reject_aborted();
+        });
+        NAPI_THROW_IF_FAILED(env, napi_create_reference(env, signal, 1, &f->signal), Napi::Value());
+        NAPI_THROW_IF_FAILED(env, napi_create_reference(env, listener, 1, &f->listener), Napi::Value());
+        signal.Get("addEventListener").As<Napi::Function>().Call(signal, {Napi::String::New(env, "abort"), listener});
+      }
+      auto* holder = new FlightRef(f);
+      napi_status st = napi_create_threadsafe_function(env, nullptr, nullptr, Napi::String::New(env, "wengert:job"), 0, 1,
+                                                       holder, &finalize_channel, holder, &call_js, &f->tsfn);
+      if (st != napi_ok) {
+        delete holder;
+        NAPI_THROW_IF_FAILED(env, st, Napi::Value());
+      }
+      f->alive = true;
+      if (!on_progress.IsEmpty()) f->job->set_progress_notifier(&notify_progress, f.get());
+      try {
+        submit_job([f]() noexcept { f->run_on_pool(); });
+      } catch (...) {
+        // Not queued: close the channel (its finalizer drops the holder) and fail.
+        {
+          std::lock_guard<std::mutex> lock(f->channel_mutex);
+          f->released = true;
+        }
+        napi_release_threadsafe_function(f->tsfn, napi_tsfn_abort);
+        throw;
+      }
+      return Napi::Value(env, promise);
+    } catch (const Napi::Error& e) {
+      f->settle(false, e.Value());
+    } catch (const std::bad_alloc&) {
+      f->reject(ErrorCode::out_of_memory, "out of memory starting an asynchronous job");
+    } catch (...) {
+      f->reject(ErrorCode::internal, "internal error starting an asynchronous job");
     }
-    f.release();  // owned by the queued work until Complete
     return Napi::Value(env, promise);
   } catch (const Napi::Error& e) {
-    fallback.Reject(e.Value());
+    if (f && f->job) release_refs(env, *f->job);
+    return rejected(env, e.Value());
   } catch (...) {
-    fallback.Reject(make_error(env, ErrorCode::internal, "could not start an asynchronous job", ErrorClass::error).Value());
+    if (f && f->job) release_refs(env, *f->job);
+    return rejected(env, make_error(env, ErrorCode::internal, "could not start an asynchronous job", ErrorClass::error).Value());
   }
-  for (napi_ref r : f->job->refs()) napi_delete_reference(env, r);
-  return fallback.Promise();
 }
 
 }  // namespace wengert
