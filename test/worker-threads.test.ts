@@ -6,14 +6,15 @@ import { createRequire } from 'node:module';
 import { Worker } from 'node:worker_threads';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import * as wg from '../ts/index.js';
-import { serializeProgram } from '../ts/internal.js';
+import { nativeBinding, serializeProgram } from '../ts/internal.js';
 import { sameBits } from './helpers/compare.js';
 import { Rng } from './helpers/rng.js';
 
 type T = wg.Tensor;
 
 // The worker loads the addon the way the package does (node-gyp-build from the package root),
-// compiles the bytes it is given, runs them and posts the outputs back.
+// compiles the bytes it is given, runs them and posts the outputs back. Mode 'async' posts
+// 'started' once its run is queued; 'many' queues four runs, one of them with an AbortSignal.
 const WORKER_SOURCE = `
 const { parentPort, workerData } = require('node:worker_threads');
 const binding = require(workerData.loader)(workerData.root);
@@ -22,8 +23,15 @@ const outputs = workerData.outputSizes.map((n) => new Float64Array(n));
 if (workerData.mode === 'sync') {
   program.run(workerData.inputs, outputs);
   parentPort.postMessage({ outputs });
-} else {
+} else if (workerData.mode === 'async') {
   program.runAsync(workerData.inputs, outputs).then(() => parentPort.postMessage({ outputs }));
+  parentPort.postMessage('started');
+} else {
+  const ac = new AbortController();
+  for (let k = 0; k < 4; k++) {
+    const outs = workerData.outputSizes.map((n) => new Float64Array(n));
+    program.runAsync(workerData.inputs, outs, k === 3 ? { signal: ac.signal } : undefined).catch(() => {});
+  }
   parentPort.postMessage('started');
 }
 `;
@@ -52,7 +60,7 @@ beforeAll(() => {
 });
 afterAll(() => program.dispose());
 
-function startWorker(mode: 'sync' | 'async'): Worker {
+function startWorker(mode: 'sync' | 'async' | 'many'): Worker {
   return new Worker(WORKER_SOURCE, {
     eval: true,
     workerData: {
@@ -89,6 +97,38 @@ describe('worker threads', () => {
     } finally {
       await Promise.all(workers.map((w) => w.terminate()));
     }
+  });
+
+  it('eight workers at once and the main thread compute the same bits', async () => {
+    const expected = program.valueAndGrad(W, X);
+    const workers = Array.from({ length: 8 }, (_, k) => startWorker(k % 2 === 0 ? 'sync' : 'async'));
+    try {
+      const main = Promise.all([0, 1, 2].map(() => program.valueAndGradAsync(W, X)));
+      const results = await Promise.all(workers.map((w) => nextMessage(w, (m) => typeof m === 'object')));
+      for (const r of results) {
+        const { outputs } = r as { outputs: Float64Array[] };
+        expect(sameBits(outputs[0]![0]!, expected.value)).toBe(true);
+        expect(sameBits(outputs[1]!, expected.grads[0]!)).toBe(true);
+      }
+      for (const r of await main) expect(sameBits(r.grads[0]!, expected.grads[0]!)).toBe(true);
+    } finally {
+      await Promise.all(workers.map((w) => w.terminate()));
+    }
+  });
+
+  it('50 worker exits, most with async runs in flight, leave no program behind', async () => {
+    const binding = nativeBinding();
+    const before = binding.livePrograms();
+    const modes = ['many', 'async', 'sync', 'many', 'async'] as const;
+    for (let batch = 0; batch < 10; batch++) {
+      const workers = modes.map((m) => ({ mode: m, w: startWorker(m) }));
+      await Promise.all(workers.map(({ mode, w }) => nextMessage(w, (m) => (mode === 'sync' ? typeof m === 'object' : m === 'started'))));
+      await Promise.all(workers.map(({ w }) => w.terminate()));
+    }
+    // Runs cut off by an exit finish on the engine's threads and then let go of their programs.
+    for (let i = 0; i < 200 && binding.livePrograms() > before; i++) await new Promise((r) => setTimeout(r, 50));
+    expect(binding.livePrograms()).toBe(before);
+    expect(program.valueAndGrad(W, X).value).toBe(program.valueAndGrad(W, X).value);
   });
 
   it('terminating a worker while its async run is in flight leaves the process running', async () => {

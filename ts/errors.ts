@@ -1,7 +1,18 @@
 /**
  * Every error wengert throws carries a stable `code` (`WENGERT_…`), listed with its cause and fix
  * in docs/ERRORS.md. `err instanceof WengertError` is true for all of them, including the
- * `TypeError`/`RangeError` subclasses used for bad run-time inputs.
+ * `TypeError`/`RangeError` subclasses used for bad run-time inputs and the {@link AbortError} of an
+ * aborted asynchronous call:
+ *
+ * ```
+ * Error
+ * ├── WengertError           (code: any WENGERT_… code)
+ * │   └── AbortError         (code: WENGERT_ABORTED, name: 'AbortError')
+ * ├── TypeError
+ * │   └── WengertTypeError   (instanceof WengertError too)
+ * └── RangeError
+ *     └── WengertRangeError  (instanceof WengertError too)
+ * ```
  */
 
 /** The stable error codes. */
@@ -45,6 +56,22 @@ export class WengertError extends Error {
   }
 }
 
+/**
+ * An asynchronous call whose `AbortSignal` fired (before it started or while it ran). Its `name` is
+ * `'AbortError'`, as for the platform's own aborted operations, and its `code` `WENGERT_ABORTED`;
+ * `instanceof WengertError` is true. The work stopped at a safe point and its memory was returned.
+ */
+export class AbortError extends WengertError {
+  constructor(message = 'the operation was aborted') {
+    super('WENGERT_ABORTED', message);
+    this.name = 'AbortError';
+  }
+  /** Matches only instances of this class (not every coded error, as WengertError does). */
+  static override [Symbol.hasInstance](value: unknown): boolean {
+    return Function.prototype[Symbol.hasInstance].call(AbortError, value);
+  }
+}
+
 /** A value of the wrong type or dtype was passed (for example a Float32Array for a float64 argument). */
 export class WengertTypeError extends TypeError {
   /** The stable error code. */
@@ -74,6 +101,7 @@ const RANGE_CODES = new Set<string>(['WENGERT_INPUT_COUNT', 'WENGERT_INPUT_LENGT
 export function fromNative(err: unknown): Error {
   if (isCoded(err)) {
     const code = err.code as ErrorCode;
+    if (code === 'WENGERT_ABORTED') return new AbortError(err.message);
     if (TYPE_CODES.has(code)) return new WengertTypeError(code, err.message);
     if (RANGE_CODES.has(code)) return new WengertRangeError(code, err.message);
     return new WengertError(code, err.message);

@@ -5,7 +5,7 @@
  * @packageDocumentation
  */
 export { compile, f64, f32, i32, Program } from './program.js';
-export type { CompileOptions, InputValue, MemoryReport, TracedFunction, ValueAndGrad, JvpResult, VjpResult, HvpResult, DirectionValue } from './program.js';
+export type { AsyncOptions, JacobianAsyncOptions, CompileOptions, InputValue, MemoryReport, TracedFunction, ValueAndGrad, JvpResult, VjpResult, HvpResult, DirectionValue } from './program.js';
 export { Tensor } from './tensor.js';
 export type { JacobianOptions, JacobianResult, HessianResult } from './program.js';
 export type { JacobianMode } from './batch.js';
@@ -15,7 +15,9 @@ export type { TensorLike } from './tensor.js';
 export type { ArgSpec } from './graph.js';
 export type { DType, FloatDType, FloatArray, DataArray } from './dtype.js';
 export type { Shape } from './shape.js';
-export { WengertError, WengertTypeError, WengertRangeError } from './errors.js';
+export { WengertError, WengertTypeError, WengertRangeError, AbortError } from './errors.js';
+export { configure } from './config.js';
+export type { ConfigureOptions, Configuration } from './config.js';
 export type { ErrorCode } from './errors.js';
 export type { TriangularSolveOptions } from './ops/index.js';
 export type { ReduceOptions, VarianceOptions } from './ops/index.js';

@@ -16,12 +16,21 @@ export type NativeOutput = Float64Array | Float32Array | Int32Array;
 export interface NativeProgram {
   /** Run synchronously, writing each output into the caller's array. */
   run(inputs: readonly NativeInput[], outputs: readonly NativeOutput[]): void;
-  /** Run on a worker thread; the inputs and outputs must not be touched until it settles. */
-  runAsync(inputs: readonly NativeInput[], outputs: readonly NativeOutput[]): Promise<void>;
+  /**
+   * Run on the engine's thread pool. The inputs are copied before it returns; the outputs are
+   * written when the promise settles (on this thread), so they must not be used until then.
+   */
+  runAsync(inputs: readonly NativeInput[], outputs: readonly NativeOutput[], options?: NativeJobOptions): Promise<void>;
   /** Bytes of the program's arena (one per concurrent run). */
   arenaBytes(): number;
   /** Free the program now; later runs throw WENGERT_DISPOSED. */
   dispose(): void;
+}
+
+/** Options of an asynchronous native call (native/src/async_job.h). */
+export interface NativeJobOptions {
+  readonly signal?: AbortSignal;
+  readonly onProgress?: (progress: { done: number; total: number }) => void;
 }
 
 /** An instruction set the engine's elementwise kernels can use (native/src/isa.h). */
@@ -44,6 +53,12 @@ export interface NativeBinding {
   isa(): NativeIsaChoice;
   /** The instruction sets this build and CPU support, best first. */
   isaAvailable(): NativeIsa[];
+  /** Sets the engine's process-wide thread count (an integer in [1, 256]). */
+  setThreads(n: number): void;
+  /** The engine's thread count. */
+  threads(): number;
+  /** For tests: compiled programs alive in the process (all threads). */
+  livePrograms(): number;
 }
 
 let binding: NativeBinding | undefined;

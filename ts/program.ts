@@ -6,6 +6,7 @@ import { arrayType, dtypeOf, isFloat, type DataArray, type DType, type FloatArra
 import { WengertError, WengertRangeError, WengertTypeError, fromNative } from './errors.js';
 import { Graph, withGraph, type ArgSpec, type Node } from './graph.js';
 import { nativeBinding, type NativeProgram } from './native.js';
+import { defaultMaxArenaBytes } from './config.js';
 import { serialize } from './serialize.js';
 import { MAX_RANK, fmt, isShape, sizeOf, type Shape } from './shape.js';
 import { Tensor } from './tensor.js';
@@ -42,7 +43,7 @@ export interface CompileOptions {
   readonly args: readonly ArgSpec[];
   /** Indices of the arguments to differentiate with respect to (default `[0]`). */
   readonly wrt?: readonly number[];
-  /** Upper bound on one run's working memory; a program that needs more fails to compile (default 4 GiB). */
+  /** Upper bound on one run's working memory; a program that needs more fails to compile (default 4 GiB, or as set by {@link configure}). */
   readonly maxArenaBytes?: number;
 }
 
@@ -132,7 +133,45 @@ export interface MemoryReport {
   readonly forwardArenaBytes: number;
 }
 
-const DEFAULT_MAX_ARENA_BYTES = 4 * 1024 ** 3;
+/**
+ * Options of the asynchronous methods ({@link Program.valueAndGradAsync} and the others), passed as
+ * their last argument.
+ */
+export interface AsyncOptions {
+  /**
+   * Aborts the call: one already aborted rejects at once; one that fires later stops the work at
+   * its next safe point (between steps of the program) and rejects with an {@link AbortError}
+   * (`code` `WENGERT_ABORTED`) once the run's memory is returned. The program stays usable.
+   */
+  readonly signal?: AbortSignal;
+}
+
+/** Options of {@link Program.jacobianAsync}: the mode and the signal. */
+export interface JacobianAsyncOptions extends JacobianOptions, AsyncOptions {}
+
+/** Whether `v` is a trailing options object (not an input value). */
+function isOptions(v: unknown): v is object {
+  return v !== null && typeof v === 'object' && !ArrayBuffer.isView(v) && !Array.isArray(v);
+}
+
+/** Splits a trailing options object off variadic inputs. */
+function splitOptions<O extends object>(values: readonly unknown[]): { inputs: InputValue[]; options: O | undefined } {
+  const last = values[values.length - 1];
+  return isOptions(last) ? { inputs: values.slice(0, -1) as InputValue[], options: last as O } : { inputs: values as InputValue[], options: undefined };
+}
+
+/** Runs `program` on the engine's threads with the caller's signal; errors as wengert errors. */
+async function runOnPool(program: NativeProgram, args: readonly DataArray[], outs: readonly DataArray[], options: AsyncOptions | undefined): Promise<void> {
+  if (options !== undefined && !isOptions(options)) {
+    throw new WengertError('WENGERT_INVALID_ARGUMENT', `options must be an object such as { signal }, got ${describeValue(options)}`);
+  }
+  const signal = options?.signal;
+  try {
+    await program.runAsync(args, outs, signal === undefined ? undefined : { signal });
+  } catch (err) {
+    throw fromNative(err);
+  }
+}
 
 /** The traced function's signature: symbolic tensors in, a tensor (or a number) out. */
 export type TracedFunction = (...args: Tensor[]) => Tensor | number;
@@ -140,6 +179,13 @@ export type TracedFunction = (...args: Tensor[]) => Tensor | number;
 /**
  * A compiled program. Create it with {@link compile}; run it as often as needed. It is freed when
  * garbage-collected, or at once by {@link Program.dispose}.
+ *
+ * Asynchronous methods (`…Async`) run on the engine's own threads (see {@link configure}), never
+ * on the JavaScript thread or libuv's pool, and accept a trailing `{ signal }` ({@link AsyncOptions}).
+ * Any number of calls may be in flight on one program: each run has its own working memory. Every
+ * input is copied before the call returns (one copy of each input array, proportional to the
+ * inputs' total size), so the caller may reuse or change its arrays at once; the result arrays are
+ * new and filled when the promise settles.
  */
 export class Program {
   /** The argument specs. */
@@ -332,20 +378,35 @@ export class Program {
   }
 
   /**
-   * As {@link Program.valueAndGrad}, computed off the JavaScript thread: the event loop keeps
-   * running meanwhile. The input arrays are read in place, so they must not be modified until the
-   * promise settles.
+   * As {@link Program.valueAndGrad}, computed on the engine's threads: the event loop keeps
+   * running meanwhile. The inputs are copied before it returns; a trailing `{ signal }` aborts it.
+   *
+   * @example
+   * ```ts
+   * const ac = new AbortController();
+   * const { value, grads } = await p.valueAndGradAsync(w, X, y, { signal: ac.signal });
+   * ```
    */
-  async valueAndGradAsync(...inputs: InputValue[]): Promise<ValueAndGrad> {
+  async valueAndGradAsync(...inputsAndOptions: [...InputValue[], AsyncOptions] | InputValue[]): Promise<ValueAndGrad> {
+    const { inputs, options } = splitOptions<AsyncOptions>(inputsAndOptions);
     const args = this.inputs(inputs);
     const program = this.native('valueAndGrad');
     const outs = this.gradOutputs();
-    try {
-      await program.runAsync(args, outs);
-    } catch (err) {
-      throw fromNative(err);
-    }
+    await runOnPool(program, args, outs, options);
     return { value: outs[0]![0]!, grads: outs.slice(1) };
+  }
+
+  /**
+   * As {@link Program.run}, computed on the engine's threads. The inputs are copied before it
+   * returns; a trailing `{ signal }` aborts it.
+   */
+  async runAsync(...inputsAndOptions: [...InputValue[], AsyncOptions] | InputValue[]): Promise<number | DataArray> {
+    const { inputs, options } = splitOptions<AsyncOptions>(inputsAndOptions);
+    const args = this.inputs(inputs);
+    const program = this.native('forward');
+    const out = new (arrayType(this.outputDtype))(sizeOf(this.outputShape));
+    await runOnPool(program, args, [out], options);
+    return this.outputShape.length === 0 ? out[0]! : out;
   }
 
   /**
@@ -420,14 +481,10 @@ export class Program {
     return { value: this.shaped(outs[0]!), tangent: this.shaped(outs[1]!) };
   }
 
-  /** As {@link Program.jvp}, computed off the JavaScript thread (inputs must not change until it settles). */
-  async jvpAsync(inputs: readonly InputValue[], tangents: readonly DirectionValue[]): Promise<JvpResult> {
+  /** As {@link Program.jvp}, computed on the engine's threads (inputs and tangents copied before it returns; `options.signal` aborts it). */
+  async jvpAsync(inputs: readonly InputValue[], tangents: readonly DirectionValue[], options?: AsyncOptions): Promise<JvpResult> {
     const { args, program, outs } = this.prepareJvp(inputs, tangents);
-    try {
-      await program.runAsync(args, outs);
-    } catch (err) {
-      throw fromNative(err);
-    }
+    await runOnPool(program, args, outs, options);
     return { value: this.shaped(outs[0]!), tangent: this.shaped(outs[1]!) };
   }
 
@@ -460,14 +517,10 @@ export class Program {
     return { value: this.shaped(outs[0]!), grads: outs.slice(1) };
   }
 
-  /** As {@link Program.vjp}, computed off the JavaScript thread (inputs must not change until it settles). */
-  async vjpAsync(inputs: readonly InputValue[], cotangent: DirectionValue): Promise<VjpResult> {
+  /** As {@link Program.vjp}, computed on the engine's threads (inputs and cotangent copied before it returns; `options.signal` aborts it). */
+  async vjpAsync(inputs: readonly InputValue[], cotangent: DirectionValue, options?: AsyncOptions): Promise<VjpResult> {
     const { args, program, outs } = this.prepareVjp(inputs, cotangent);
-    try {
-      await program.runAsync(args, outs);
-    } catch (err) {
-      throw fromNative(err);
-    }
+    await runOnPool(program, args, outs, options);
     return { value: this.shaped(outs[0]!), grads: outs.slice(1) };
   }
 
@@ -507,14 +560,10 @@ export class Program {
     return this.hvpResult(outs);
   }
 
-  /** As {@link Program.hvp}, computed off the JavaScript thread (inputs must not change until it settles). */
-  async hvpAsync(inputs: readonly InputValue[], v: readonly DirectionValue[]): Promise<HvpResult> {
+  /** As {@link Program.hvp}, computed on the engine's threads (inputs and directions copied before it returns; `options.signal` aborts it). */
+  async hvpAsync(inputs: readonly InputValue[], v: readonly DirectionValue[], options?: AsyncOptions): Promise<HvpResult> {
     const { args, program, outs } = this.prepareHvp(inputs, v);
-    try {
-      await program.runAsync(args, outs);
-    } catch (err) {
-      throw fromNative(err);
-    }
+    await runOnPool(program, args, outs, options);
     return this.hvpResult(outs);
   }
 
@@ -584,14 +633,11 @@ export class Program {
     return this.jacobianResult(outs, mode);
   }
 
-  /** As {@link Program.jacobian}, computed off the JavaScript thread (inputs must not change until it settles). */
-  async jacobianAsync(...inputsAndOptions: (InputValue | JacobianOptions)[]): Promise<JacobianResult> {
+  /** As {@link Program.jacobian}, computed on the engine's threads (inputs copied before it returns; a trailing `{ mode, signal }` chooses the mode and aborts it). */
+  async jacobianAsync(...inputsAndOptions: (InputValue | JacobianAsyncOptions)[]): Promise<JacobianResult> {
     const { args, program, outs, mode } = this.prepareJacobian(inputsAndOptions);
-    try {
-      await program.runAsync(args, outs);
-    } catch (err) {
-      throw fromNative(err);
-    }
+    const last = inputsAndOptions[inputsAndOptions.length - 1];
+    await runOnPool(program, args, outs, isOptions(last) ? { signal: (last as AsyncOptions).signal } : undefined);
     return this.jacobianResult(outs, mode);
   }
 
@@ -632,14 +678,11 @@ export class Program {
     return this.hessianResult(outs);
   }
 
-  /** As {@link Program.hessian}, computed off the JavaScript thread (inputs must not change until it settles). */
-  async hessianAsync(...inputs: InputValue[]): Promise<HessianResult> {
+  /** As {@link Program.hessian}, computed on the engine's threads (inputs copied before it returns; a trailing `{ signal }` aborts it). */
+  async hessianAsync(...inputsAndOptions: [...InputValue[], AsyncOptions] | InputValue[]): Promise<HessianResult> {
+    const { inputs, options } = splitOptions<AsyncOptions>(inputsAndOptions);
     const { args, program, outs } = this.prepareHessian(inputs);
-    try {
-      await program.runAsync(args, outs);
-    } catch (err) {
-      throw fromNative(err);
-    }
+    await runOnPool(program, args, outs, options);
     return this.hessianResult(outs);
   }
 
@@ -651,7 +694,11 @@ export class Program {
     };
   }
 
-  /** Free the native programs now; any later call throws `WENGERT_DISPOSED`. Idempotent. */
+  /**
+   * Free the native programs now (not waiting for garbage collection); any later call throws
+   * `WENGERT_DISPOSED` (an asynchronous one rejects with it). Calls already in flight finish
+   * normally: each holds the compiled program until it settles. Idempotent.
+   */
   dispose(): void {
     this.disposed = true;
     this.forwardProgram?.dispose();
@@ -697,7 +744,7 @@ export function compile(fn: TracedFunction, options: CompileOptions): Program {
   if (intWrt !== undefined) {
     throw new WengertError('WENGERT_INVALID_ARGUMENT', `wg.compile: argument ${intWrt} is int32 (indices) and cannot be differentiated; remove it from options.wrt (at ${userCallSite()})`);
   }
-  const maxArenaBytes = options.maxArenaBytes ?? DEFAULT_MAX_ARENA_BYTES;
+  const maxArenaBytes = options.maxArenaBytes ?? defaultMaxArenaBytes();
   if (!Number.isSafeInteger(maxArenaBytes) || maxArenaBytes <= 0) {
     throw new WengertError('WENGERT_INVALID_ARGUMENT', `wg.compile: options.maxArenaBytes must be a positive integer, got ${String(maxArenaBytes)}`);
   }
