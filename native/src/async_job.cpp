@@ -1,6 +1,8 @@
 #include "async_job.h"
 
+#include <cstdint>
 #include <mutex>
+#include <unordered_map>
 
 #include "napi_util.h"
 #include "threadpool.h"
@@ -45,6 +47,12 @@ struct Flight {
   napi_ref listener = nullptr;
   napi_ref on_progress = nullptr;
   napi_ref progress_error = nullptr;  // what onProgress threw
+  // The abort listener finds the flight by this id in the registry below (0: no listener), so a
+  // listener that outlives the flight (say, one a patched removeEventListener failed to remove)
+  // finds nothing rather than freed memory.
+  uint64_t abort_id = 0;
+
+  ~Flight();
 
   // Posts a message to the JS thread if the channel is still open (any thread).
   void post(void* tag, bool release) {
@@ -175,6 +183,46 @@ struct Flight {
 // The thread-safe function's context: an owning reference, dropped by its finalizer.
 using FlightRef = std::shared_ptr<Flight>;
 
+// Flights with an abort listener, by id (ids are never reused). Process-wide: every environment's
+// JS thread uses it.
+struct AbortRegistry {
+  std::mutex mutex;
+  uint64_t next = 1;
+  std::unordered_map<uint64_t, std::weak_ptr<Flight>> flights;
+};
+AbortRegistry& abort_registry() {
+  static AbortRegistry* const r = new AbortRegistry();  // never destroyed: flights may outlive exit
+  return *r;
+}
+
+Flight::~Flight() {
+  if (abort_id == 0) return;
+  AbortRegistry& r = abort_registry();
+  std::lock_guard<std::mutex> lock(r.mutex);
+  r.flights.erase(abort_id);
+}
+
+// The AbortSignal listener: cancels the job; one still queued is dropped and rejected now, a
+// running one stops at its next safe point and completion rejects.
+napi_value on_abort(napi_env env, napi_callback_info info) {
+  void* data = nullptr;
+  napi_value undefined = nullptr;
+  napi_get_undefined(env, &undefined);
+  if (napi_get_cb_info(env, info, nullptr, nullptr, nullptr, &data) != napi_ok) return undefined;
+  FlightRef flight;
+  {
+    AbortRegistry& r = abort_registry();
+    std::lock_guard<std::mutex> lock(r.mutex);
+    auto it = r.flights.find(reinterpret_cast<uintptr_t>(data));
+    if (it != r.flights.end()) flight = it->second.lock();
+  }
+  if (!flight || flight->settled) return undefined;
+  flight->job->cancel();
+  int expected = queued;
+  if (flight->state.compare_exchange_strong(expected, dropped)) flight->reject_aborted();
+  return undefined;
+}
+
 void call_js(napi_env env, napi_value, void* context, void* data) {
   if (env == nullptr || context == nullptr) return;  // the environment is going away
   Flight& f = **static_cast<FlightRef*>(context);
@@ -253,16 +301,19 @@ Napi::Value start_job(Napi::Env env, std::unique_ptr<AsyncJob> job, Napi::Value 
         NAPI_THROW_IF_FAILED(env, napi_create_reference(env, on_progress, 1, &f->on_progress), Napi::Value());
       }
       if (!signal.IsEmpty()) {
-        std::weak_ptr<Flight> weak = f;
-        Napi::Function listener = Napi::Function::New(env, [weak](const Napi::CallbackInfo&) {
-          const FlightRef flight = weak.lock();
-          if (!flight || flight->settled) return;
-          flight->job->cancel();
-          int expected = queued;
-          // Not started yet: drop it and reject now. Running: it stops at its next safe point,
-          // and completion rejects.
-          if (flight->state.compare_exchange_strong(expected, dropped)) flight->reject_aborted();
-        });
+        {
+          AbortRegistry& r = abort_registry();
+          std::lock_guard<std::mutex> lock(r.mutex);
+          const uint64_t id = r.next++;
+          r.flights.emplace(id, f);
+          f->abort_id = id;
+        }
+        napi_value fn = nullptr;
+        NAPI_THROW_IF_FAILED(env,
+                             napi_create_function(env, "onAbort", NAPI_AUTO_LENGTH, &on_abort,
+                                                  reinterpret_cast<void*>(static_cast<uintptr_t>(f->abort_id)), &fn),
+                             Napi::Value());
+        Napi::Function listener(env, fn);
         NAPI_THROW_IF_FAILED(env, napi_create_reference(env, signal, 1, &f->signal), Napi::Value());
         NAPI_THROW_IF_FAILED(env, napi_create_reference(env, listener, 1, &f->listener), Napi::Value());
         signal.Get("addEventListener").As<Napi::Function>().Call(signal, {Napi::String::New(env, "abort"), listener});

@@ -1,0 +1,118 @@
+#!/usr/bin/env node
+// Soak test: resident memory stays flat over long use (docs/RELIABILITY.md has the last results).
+//   node --expose-gc scripts/soak.mjs [--calls N] [--cycles N] [--async N]
+// Phases, each measured after its own warm-up (a fifth of its length), with garbage collection
+// forced before every reading (see phase() for how the growth is read):
+//   calls:  N synchronous valueAndGrad calls on a small program (default 1,000,000)
+//   cycles: N compile + valueAndGrad + dispose cycles (default 10,000)
+//   async:  N valueAndGradAsync calls, 100 in flight at a time, every 10th one aborted
+//           (default 100,000)
+// Fails (exit 1) if a phase's RSS grows by 1 MiB or more after its warm-up. Uses the built
+// package (dist/: npm run build:ts) and the built addon. `npm run soak` also pins V8's young
+// generation (--min/--max-semi-space-size=16; otherwise V8 grows it adaptively during the run)
+// and runs V8's garbage collector on the main thread (--single-threaded-gc; otherwise its helper
+// threads' allocator arenas move RSS by a MiB either way). Both are V8's own memory, not memory
+// wengert keeps; the engine's threads run as usual.
+import { performance } from 'node:perf_hooks';
+
+const wg = await import(new URL('../dist/index.mjs', import.meta.url).href);
+
+if (typeof globalThis.gc !== 'function') {
+  console.error('soak: run with node --expose-gc');
+  process.exit(2);
+}
+
+function arg(name, fallback) {
+  const i = process.argv.indexOf(`--${name}`);
+  return i >= 0 ? Number(process.argv[i + 1]) : fallback;
+}
+const CALLS = arg('calls', 1_000_000);
+const CYCLES = arg('cycles', 10_000);
+const ASYNC = arg('async', 100_000);
+const LIMIT_MIB = 1;
+
+async function settledRss() {
+  for (let i = 0; i < 4; i++) {
+    globalThis.gc();
+    await new Promise((r) => setImmediate(r));
+  }
+  return process.memoryUsage().rss;
+}
+
+const small = () =>
+  wg.compile((w, x) => wg.sum(wg.tanh(wg.mul(w, x)).mul(x)), { args: [wg.f64([8]), wg.f64([8])] });
+const w = Float64Array.from({ length: 8 }, (_, i) => 0.1 * i - 0.3);
+const x = Float64Array.from({ length: 8 }, (_, i) => Math.cos(i));
+
+let failed = false;
+// Runs `body(count)` in ten segments after a warm-up, reading RSS (after forced garbage
+// collection) before and after each. Single readings move by a few hundred KiB either way as the
+// allocator and V8 settle, so the baseline is the least of three readings after the warm-up and
+// the final value the least of the last three: a leak grows both, one noisy reading neither.
+async function phase(name, count, body) {
+  await body(Math.max(1, Math.floor(count / 5)));
+  const start = [await settledRss(), await settledRss(), await settledRss()];
+  const readings = [];
+  const segment = Math.ceil(count / 10);
+  const t0 = performance.now();
+  let ms = 0;
+  for (let done = 0; done < count; done += segment) {
+    const t = performance.now();
+    await body(Math.min(segment, count - done));
+    ms += performance.now() - t;
+    readings.push(await settledRss());
+  }
+  const before = Math.min(...start);
+  const after = Math.min(...readings.slice(-3));
+  const growth = (after - before) / 2 ** 20;
+  const ok = growth < LIMIT_MIB;
+  failed ||= !ok;
+  const mib = (b) => (b / 2 ** 20).toFixed(1);
+  console.log(
+    `soak ${name}: ${count} in ${(ms / 1000).toFixed(1)} s (${((ms * 1000) / count).toFixed(2)} µs each, ${((performance.now() - t0) / 1000).toFixed(1)} s with readings); ` +
+      `RSS ${mib(before)} -> ${mib(after)} MiB, growth ${growth.toFixed(3)} MiB (limit ${LIMIT_MIB} MiB): ${ok ? 'ok' : 'FAILED'}\n` +
+      `  readings (MiB): start ${start.map(mib).join(' ')} | segments ${readings.map(mib).join(' ')}`,
+  );
+}
+
+const p = small();
+const expected = p.valueAndGrad(w, x).value;
+
+await phase('calls', CALLS, (n) => {
+  let v = 0;
+  for (let i = 0; i < n; i++) v = p.valueAndGrad(w, x).value;
+  if (v !== expected) throw new Error(`soak: wrong value ${v}`);
+});
+
+await phase('cycles', CYCLES, (n) => {
+  for (let i = 0; i < n; i++) {
+    const q = small();
+    if (q.valueAndGrad(w, x).value !== expected) throw new Error('soak: wrong value after compile');
+    q.dispose();
+  }
+});
+
+await phase('async', ASYNC, async (n) => {
+  const inFlight = 100;
+  for (let done = 0; done < n; done += inFlight) {
+    const batch = [];
+    for (let k = 0; k < inFlight && done + k < n; k++) {
+      if ((done + k) % 10 === 9) {
+        const ac = new AbortController();
+        batch.push(p.valueAndGradAsync(w, x, { signal: ac.signal }).catch((e) => {
+          if (e.code !== 'WENGERT_ABORTED') throw e;
+        }));
+        ac.abort();
+      } else {
+        batch.push(p.valueAndGradAsync(w, x).then((r) => {
+          if (r.value !== expected) throw new Error('soak: wrong async value');
+        }));
+      }
+    }
+    await Promise.all(batch);
+  }
+});
+
+p.dispose();
+console.log(failed ? 'soak: FAILED' : 'soak: all phases within the limit');
+process.exit(failed ? 1 : 0);
