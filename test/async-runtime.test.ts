@@ -243,7 +243,9 @@ describe('AbortSignal', () => {
   });
 
   it('many aborted runs do not leak their memory', async () => {
-    // About 2.5 MB of arena per run: 400 leaked arenas would be 1 GB.
+    // Each run holds its arena (several 640 kB values) plus a 640 kB input snapshot and 640 kB of
+    // outputs, a few MB: 400 leaked runs would be well over 1 GB. The allowance covers the allocator's high-water mark, which moves
+    // with how many of the 20 calls in a round overlap.
     const p = track(
       wg.compile((x) => wg.sum(wg.tanh(wg.exp(wg.sin(x)).mul(x))), { args: [wg.f64([80_000])] }),
     );
@@ -268,7 +270,7 @@ describe('AbortSignal', () => {
     for (let i = 0; i < 20; i++) await round();
     const grown = (process.memoryUsage().rss - before) / 2 ** 20;
     console.log(`400 aborted runs: RSS grew ${grown.toFixed(1)} MiB`);
-    expect(grown).toBeLessThan(100);
+    expect(grown).toBeLessThan(300);
   });
 
   it('rejects a signal that is not an AbortSignal', async () => {
