@@ -4,6 +4,7 @@
 #include <atomic>
 #include <chrono>
 #include <condition_variable>
+#include <memory>
 #include <mutex>
 #include <set>
 #include <thread>
@@ -121,40 +122,46 @@ TEST(threadpool, a_split_allocates_nothing) {
   CHECK_EQ(sum.load(), uint64_t{101 * 64 * 63 / 2});
 }
 
+// Job state lives on the heap, shared with the jobs: a job still queued when a check gives up
+// must not write into a returned stack frame.
+struct JobState {
+  std::atomic<int> done{0}, on_caller{0}, running{0}, peak{0};
+  std::atomic<uint64_t> sum{0};
+};
+
 TEST(threadpool, jobs_run_off_the_caller_thread_and_all_complete) {
   SizeGuard g;
   REQUIRE(set_engine_threads(2));
-  std::atomic<int> done{0};
-  std::atomic<int> on_caller{0};
+  auto st = std::make_shared<JobState>();
   const std::thread::id me = std::this_thread::get_id();
   for (int i = 0; i < 1000; ++i) {
-    submit_job([&] {
-      on_caller += std::this_thread::get_id() == me;
-      done.fetch_add(1);
+    submit_job([st, me] {
+      st->on_caller += std::this_thread::get_id() == me;
+      st->done.fetch_add(1);
     });
   }
-  CHECK(eventually([&] { return done.load() == 1000; }));
-  CHECK_EQ(on_caller.load(), 0);
+  CHECK(eventually([&] { return st->done.load() == 1000; }));
+  CHECK_EQ(st->on_caller.load(), 0);
 }
 
 // With N threads at most N jobs run at once.
 void check_job_concurrency(unsigned threads) {
   REQUIRE(set_engine_threads(threads));
-  std::atomic<int> running{0}, peak{0}, done{0};
+  auto st = std::make_shared<JobState>();
   for (int i = 0; i < 24; ++i) {
-    submit_job([&] {
-      const int now = running.fetch_add(1) + 1;
-      int p = peak.load();
-      while (now > p && !peak.compare_exchange_weak(p, now)) {
+    submit_job([st] {
+      const int now = st->running.fetch_add(1) + 1;
+      int p = st->peak.load();
+      while (now > p && !st->peak.compare_exchange_weak(p, now)) {
       }
       std::this_thread::sleep_for(std::chrono::milliseconds(2));
-      running.fetch_sub(1);
-      done.fetch_add(1);
+      st->running.fetch_sub(1);
+      st->done.fetch_add(1);
     });
   }
-  CHECK(eventually([&] { return done.load() == 24; }));
-  CHECK(peak.load() >= 1);
-  CHECK(peak.load() <= static_cast<int>(threads));
+  CHECK(eventually([&] { return st->done.load() == 24; }));
+  CHECK(st->peak.load() >= 1);
+  CHECK(st->peak.load() <= static_cast<int>(threads));
 }
 
 TEST(threadpool, threads_bound_concurrent_jobs) {
@@ -171,25 +178,24 @@ TEST(threadpool, jobs_run_after_shrinking) {
   wengert::parallel_for(&engine_threads(), 64, [](uint64_t) { std::this_thread::sleep_for(std::chrono::microseconds(200)); });
   REQUIRE(set_engine_threads(1));
   for (int i = 0; i < 50; ++i) {
-    std::atomic<bool> ran{false};
-    submit_job([&] { ran.store(true); });
-    CHECK(eventually([&] { return ran.load(); }, 5000));
+    auto st = std::make_shared<JobState>();
+    submit_job([st] { st->done.store(1); });
+    CHECK(eventually([&] { return st->done.load() == 1; }, 5000));
   }
 }
 
 TEST(threadpool, a_job_may_split_its_work) {
   SizeGuard g;
   REQUIRE(set_engine_threads(3));
-  std::atomic<int> done{0};
-  std::atomic<uint64_t> sum{0};
+  auto st = std::make_shared<JobState>();
   for (int j = 0; j < 8; ++j) {
-    submit_job([&] {
-      wengert::parallel_for(&engine_threads(), 100, [&](uint64_t i) { sum += i; });
-      done.fetch_add(1);
+    submit_job([st] {
+      wengert::parallel_for(&engine_threads(), 100, [&](uint64_t i) { st->sum += i; });
+      st->done.fetch_add(1);
     });
   }
-  CHECK(eventually([&] { return done.load() == 8; }));
-  CHECK_EQ(sum.load(), uint64_t{8 * 100 * 99 / 2});
+  CHECK(eventually([&] { return st->done.load() == 8; }));
+  CHECK_EQ(st->sum.load(), uint64_t{8 * 100 * 99 / 2});
 }
 
 }  // namespace
