@@ -290,6 +290,51 @@ describe('AbortSignal', () => {
   });
 });
 
+describe('progress reports of native jobs', () => {
+  it('arrive in order, coalesced, the last one before the promise settles', async () => {
+    const seen: number[] = [];
+    const events: string[] = [];
+    const steps = 3000;
+    const result = await nativeBinding()
+      .testProgressJob(steps, 20, {
+        onProgress: ({ done, total }) => {
+          expect(total).toBe(steps);
+          seen.push(done);
+        },
+      })
+      .then((v) => {
+        events.push('settled');
+        return v;
+      });
+    expect(result).toBe(steps);
+    expect(seen.length).toBeGreaterThan(0);
+    expect(seen.length).toBeLessThanOrEqual(steps);
+    for (let i = 1; i < seen.length; i++) expect(seen[i]!).toBeGreaterThanOrEqual(seen[i - 1]!);
+    expect(seen[seen.length - 1]).toBe(steps);
+    console.log(`progress: ${seen.length} deliveries for ${steps} reports`);
+  });
+
+  it('an abort stops a reporting job; a throwing onProgress rejects with what it threw', async () => {
+    const ac = new AbortController();
+    let calls = 0;
+    const aborted = nativeBinding().testProgressJob(100_000, 50, {
+      signal: ac.signal,
+      onProgress: () => {
+        if (++calls === 3) ac.abort();
+      },
+    });
+    await expect(aborted).rejects.toMatchObject({ name: 'AbortError', code: 'WENGERT_ABORTED' });
+    const boom = new Error('boom');
+    await expect(
+      nativeBinding().testProgressJob(100_000, 50, {
+        onProgress: () => {
+          throw boom;
+        },
+      }),
+    ).rejects.toBe(boom);
+  });
+});
+
 describe('configure', () => {
   it('validates before changing anything', () => {
     const before = wg.configure();

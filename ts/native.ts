@@ -59,6 +59,8 @@ export interface NativeBinding {
   threads(): number;
   /** For tests: compiled programs alive in the process (all threads). */
   livePrograms(): number;
+  /** For tests: a job reporting progress `steps` times, `us` µs apart, resolving with `steps`. */
+  testProgressJob(steps: number, us: number, options?: NativeJobOptions): Promise<number>;
 }
 
 let binding: NativeBinding | undefined;

@@ -8,6 +8,8 @@
 #include <napi.h>
 
 #include <array>
+#include <chrono>
+#include <thread>
 #include <atomic>
 #include <cmath>
 #include <cstring>
@@ -182,6 +184,25 @@ class RunJob : public AsyncJob {
   std::vector<OutputView> outputs_;
 };
 
+// For tests of start_job: reports progress `steps` times, `us` microseconds apart, polling the
+// cancel flag before each, and resolves with `steps`.
+class ProgressJob : public AsyncJob {
+ public:
+  ProgressJob(uint32_t steps, uint32_t us) : steps_(steps), us_(us) {}
+  Status execute() override {
+    for (uint32_t i = 1; i <= steps_; ++i) {
+      if (cancelled()) return Status::error(ErrorCode::aborted, "the operation was aborted");
+      if (us_ != 0) std::this_thread::sleep_for(std::chrono::microseconds(us_));
+      report_progress(i, steps_);
+    }
+    return {};
+  }
+  Napi::Value result(Napi::Env env) override { return Napi::Number::New(env, steps_); }
+
+ private:
+  uint32_t steps_, us_;
+};
+
 // Queues a run and returns its promise (main thread).
 Napi::Value queue_run(Napi::Env env, std::shared_ptr<const Program> program, RunArgs args, Napi::Value options) {
   auto job = std::make_unique<RunJob>(std::move(program), args);
@@ -272,6 +293,7 @@ class Addon : public Napi::Addon<Addon> {
                              InstanceMethod<&Addon::SetThreads>("setThreads", napi_enumerable),
                              InstanceMethod<&Addon::Threads>("threads", napi_enumerable),
                              InstanceMethod<&Addon::LivePrograms>("livePrograms", napi_enumerable),
+                             InstanceMethod<&Addon::TestProgressJob>("testProgressJob", napi_enumerable),
                          });
   }
 
@@ -333,6 +355,16 @@ class Addon : public Napi::Addon<Addon> {
 
   Napi::Value Threads(const Napi::CallbackInfo& info) {
     return Napi::Number::New(info.Env(), engine_threads().threads());
+  }
+
+  // For tests: testProgressJob(steps, us, options) runs a ProgressJob through start_job.
+  Napi::Value TestProgressJob(const Napi::CallbackInfo& info) {
+    Napi::Env env = info.Env();
+    const auto arg = [&](std::size_t i) {
+      const double v = info[i].IsNumber() ? info[i].As<Napi::Number>().DoubleValue() : 0;
+      return v >= 0 && v <= 1e6 ? static_cast<uint32_t>(v) : 0u;
+    };
+    return start_job(env, std::make_unique<ProgressJob>(arg(0), arg(1)), info[2]);
   }
 
   // For tests: how many compiled programs are alive in the process.
