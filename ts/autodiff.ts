@@ -194,13 +194,29 @@ export function gradient(graph: Graph, output: Node, wrt: readonly Node[], seed?
   const tensor = (node: Node): Tensor => new Tensor(node, graph);
   ct[output.id] = tensor(seed ?? graph.scalar(1, output.dtype));
 
+  // Cotangents of slices, kept per sliced node and summed in one step when the sweep reaches it
+  // (ops.slicesVjp): a pad per slice would make n slices of one vector cost n².
+  const sliced: (ops.SliceCotangent[] | undefined)[] = new Array<ops.SliceCotangent[] | undefined>(n);
+
   for (let i = output.id; i >= 0; i--) {
-    const g = ct[i];
     const node = graph.nodes[i]!;
+    const pieces = sliced[i];
+    if (pieces !== undefined) {
+      const s = ops.slicesVjp(tensor(node), pieces);
+      const prev = ct[i];
+      ct[i] = prev === undefined ? s : ops.add(prev, s);
+      sliced[i] = undefined;
+    }
+    const g = ct[i];
     if (g === undefined || needs[i] === 0 || node.op === 'input') continue;
     // At a wg.customVjp marker the cotangent goes to the custom function's inputs through the
     // user's traced rule, not through the function's own nodes (they get no cotangent from here).
     const custom = customVjpRule(graph, node);
+    if (custom === undefined && node.op === 'slice') {
+      const x = node.inputs[0]!;
+      if (needs[x.id] === 1) (sliced[x.id] ??= []).push({ g, iattrs: node.iattrs });
+      continue;
+    }
     const rule = custom === undefined ? vjpRule(node.op) : undefined;
     let contributions: (Tensor | undefined)[];
     if (custom !== undefined) contributions = custom.vjp(g.node).map((c) => (c === undefined ? undefined : tensor(c)));
