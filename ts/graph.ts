@@ -14,6 +14,9 @@ export interface ArgSpec {
   readonly shape: Shape;
 }
 
+/** @internal The integer attributes of an op that has none (shared: never modified). */
+export const NO_IATTRS: readonly number[] = Object.freeze([]);
+
 /** One entry of the Wengert list. */
 export class Node {
   constructor(
@@ -23,7 +26,7 @@ export class Node {
     readonly shape: Shape,
     readonly dtype: DType,
     /** Integer attributes, as serialized (docs/FORMAT.md). */
-    readonly iattrs: readonly number[] = [],
+    readonly iattrs: readonly number[] = NO_IATTRS,
     /** Constant data (op `constant` only). */
     readonly data?: DataArray,
   ) {}
@@ -49,29 +52,37 @@ export class Graph {
   readonly nodes: Node[] = [];
   /** Custom derivative rules by marker node id (see {@link CustomRule}). */
   readonly customRules = new Map<number, CustomRule>();
-  private readonly scalarConstants = new Map<string, Node>();
+  /** Scalar constants by dtype and value; -0 apart, since a Map does not tell it from +0. */
+  private readonly scalarConstants = new Map<DType, Map<number, Node>>();
+  private readonly negativeZeros = new Map<DType, Node>();
 
   constructor(readonly args: readonly ArgSpec[]) {}
 
-  add(op: OpName, inputs: readonly Node[], shape: Shape, dtype: DType, iattrs: readonly number[] = [], data?: DataArray): Node {
-    for (const input of inputs) {
+  add(op: OpName, inputs: readonly Node[], shape: Shape, dtype: DType, iattrs: readonly number[] = NO_IATTRS, data?: DataArray): Node {
+    for (let i = 0; i < inputs.length; i++) {
+      const input = inputs[i]!;
       if (this.nodes[input.id] !== input) {
         throw new WengertError('WENGERT_TRACE', `op ${op}: an input belongs to another traced function`);
       }
     }
-    const node = new Node(this.nodes.length, op, inputs, [...shape], dtype, iattrs, data);
+    const node = new Node(this.nodes.length, op, inputs, shape.slice(), dtype, iattrs, data);
     this.nodes.push(node);
     return node;
   }
 
   /** A scalar constant, shared by every use of the same value and dtype. */
   scalar(value: number, dtype: DType): Node {
-    const key = `${dtype}:${Object.is(value, -0) ? '-0' : String(value)}`;
-    let node = this.scalarConstants.get(key);
+    if (value === 0 && 1 / value < 0) {
+      let node = this.negativeZeros.get(dtype);
+      if (node === undefined) this.negativeZeros.set(dtype, (node = this.add('constant', [], [], dtype, NO_IATTRS, new (arrayType(dtype))([value]))));
+      return node;
+    }
+    let byValue = this.scalarConstants.get(dtype);
+    if (byValue === undefined) this.scalarConstants.set(dtype, (byValue = new Map<number, Node>()));
+    let node = byValue.get(value);
     if (node === undefined) {
-      const data = new (arrayType(dtype))([value]);
-      node = this.add('constant', [], [], dtype, [], data);
-      this.scalarConstants.set(key, node);
+      node = this.add('constant', [], [], dtype, NO_IATTRS, new (arrayType(dtype))([value]));
+      byValue.set(value, node);
     }
     return node;
   }
