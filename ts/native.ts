@@ -16,6 +16,8 @@ export type NativeOutput = Float64Array | Float32Array | Int32Array;
 export interface NativeProgram {
   /** Run synchronously, writing each output into the caller's array. */
   run(inputs: readonly NativeInput[], outputs: readonly NativeOutput[]): void;
+  /** The same, with the arrays as arguments (inputs, then outputs): no arrays to read per call. */
+  run(...arrays: (NativeInput | NativeOutput)[]): void;
   /** Run on a worker thread; the inputs and outputs must not be touched until it settles. */
   runAsync(inputs: readonly NativeInput[], outputs: readonly NativeOutput[]): Promise<void>;
   /** Bytes of the program's arena (one per concurrent run). */
