@@ -7,6 +7,7 @@ import type { Shape } from './shape.js';
 import type { OpName } from './generated/ops.js';
 import { WengertError } from './errors.js';
 import { arrayType } from './dtype.js';
+import { captureSite, siteText, type CapturedSite } from './callsite.js';
 
 /** The static type of an argument: dtype and shape. Made by {@link f64} and {@link f32}. */
 export interface ArgSpec {
@@ -55,6 +56,14 @@ export class Graph {
   /** Scalar constants by dtype and value; -0 apart, since a Map does not tell it from +0. */
   private readonly scalarConstants = new Map<DType, Map<number, Node>>();
   private readonly negativeZeros = new Map<DType, Node>();
+  /**
+   * When true, every node recorded from now on keeps the stack it was recorded from, so an engine
+   * error naming a node can name the user's line ({@link Graph.siteOf}). Off by default: capturing
+   * a stack costs far more than recording an op. Tracing is deterministic, so the same function
+   * traced again with this on numbers its nodes the same way.
+   */
+  captureSites = false;
+  private readonly sites: (CapturedSite | undefined)[] = [];
 
   constructor(readonly args: readonly ArgSpec[]) {}
 
@@ -67,7 +76,14 @@ export class Graph {
     }
     const node = new Node(this.nodes.length, op, inputs, shape.slice(), dtype, iattrs, data);
     this.nodes.push(node);
+    if (this.captureSites) this.sites[node.id] = captureSite();
     return node;
+  }
+
+  /** The user's `file:line:column` that recorded `node`, if it was recorded with {@link Graph.captureSites} on. */
+  siteOf(node: Node): string | undefined {
+    const site = this.nodes[node.id] === node ? this.sites[node.id] : undefined;
+    return site === undefined ? undefined : siteText(site);
   }
 
   /** A scalar constant, shared by every use of the same value and dtype. */
