@@ -94,6 +94,9 @@ describe('valueAndGrad { out }', () => {
     const p = twoArgs();
     expect(caught(() => p.valueAndGrad(X, { out: [new Float64Array(3), new Float64Array(3)] }))).toMatchObject({ code: 'WENGERT_INPUT_COUNT' });
     expect(caught(() => p.valueAndGrad(X, new Float32Array(3), { out: [new Float64Array(3), new Float64Array(3)] }))).toMatchObject({ code: 'WENGERT_INPUT_DTYPE' });
+    // A plain array is a wrong input, not options.
+    expect(caught(() => p.valueAndGrad(X, [1, 2, 3] as unknown as Float64Array))).toMatchObject({ code: 'WENGERT_INPUT_DTYPE', message: expect.stringMatching(/input 1: .*got Array/) });
+    expect(caught(() => p.run(X, [1, 2, 3] as unknown as Float64Array))).toMatchObject({ code: 'WENGERT_INPUT_DTYPE' });
     p.dispose();
     expect(caught(() => p.valueAndGrad(X, Y, { out: [new Float64Array(3), new Float64Array(3)] }))).toMatchObject({ code: 'WENGERT_DISPOSED' });
   });

@@ -184,10 +184,15 @@ export function gradient(graph: Graph, output: Node, wrt: readonly Node[], seed?
   const n = output.id + 1;
   const needs = new Uint8Array(n);
   for (const w of wrt) needs[w.id] = 1;
+  const anyCustom = graph.customRules.size > 0;
   for (let i = 0; i < n; i++) {
+    if (needs[i] === 1) continue;
     const node = graph.nodes[i]!;
-    if (needs[i] === 0 && node.inputs.some((x) => needs[x.id] === 1) && OPS[node.op].grad === 'rule') needs[i] = 1;
-    if (needs[i] === 0 && customVjpRule(graph, node)?.inputs.some((x) => needs[x.id] === 1)) needs[i] = 1;
+    const inputs = node.inputs;
+    let reached = false;
+    for (let k = 0; k < inputs.length && !reached; k++) reached = needs[inputs[k]!.id] === 1;
+    if (reached && OPS[node.op].grad === 'rule') needs[i] = 1;
+    else if (anyCustom && customVjpRule(graph, node)?.inputs.some((x) => needs[x.id] === 1)) needs[i] = 1;
   }
 
   const ct: (Tensor | undefined)[] = new Array<Tensor | undefined>(n);
@@ -211,7 +216,7 @@ export function gradient(graph: Graph, output: Node, wrt: readonly Node[], seed?
     if (g === undefined || needs[i] === 0 || node.op === 'input') continue;
     // At a wg.customVjp marker the cotangent goes to the custom function's inputs through the
     // user's traced rule, not through the function's own nodes (they get no cotangent from here).
-    const custom = customVjpRule(graph, node);
+    const custom = anyCustom ? customVjpRule(graph, node) : undefined;
     if (custom === undefined && node.op === 'slice') {
       const x = node.inputs[0]!;
       if (needs[x.id] === 1) (sliced[x.id] ??= []).push({ g, iattrs: node.iattrs });
@@ -222,13 +227,15 @@ export function gradient(graph: Graph, output: Node, wrt: readonly Node[], seed?
     if (custom !== undefined) contributions = custom.vjp(g.node).map((c) => (c === undefined ? undefined : tensor(c)));
     else if (rule !== undefined) contributions = rule(g, node, node.inputs.map(tensor), tensor(node));
     else continue;
-    (custom?.inputs ?? node.inputs).forEach((x, k) => {
+    const targets = custom?.inputs ?? node.inputs;
+    for (let k = 0; k < targets.length; k++) {
+      const x = targets[k]!;
       let c = contributions[k];
-      if (c === undefined || needs[x.id] === 0) return;
+      if (c === undefined || needs[x.id] === 0) continue;
       if (!sameShape(c.shape, x.shape)) c = ops.sumToShape(c, x.shape);
       const prev = ct[x.id];
       ct[x.id] = prev === undefined ? c : ops.add(prev, c);
-    });
+    }
   }
 
   return wrt.map((w) => {

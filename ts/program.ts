@@ -415,7 +415,7 @@ export class Program {
     const program = this.forwardProgram ?? this.native('forward');
     let n = inputsAndOptions.length;
     const last = inputsAndOptions[n - 1];
-    const options = typeof last === 'object' && last !== null && !ArrayBuffer.isView(last) ? last : undefined;
+    const options = typeof last === 'object' && last !== null && !ArrayBuffer.isView(last) && !Array.isArray(last) ? last : undefined;
     if (options !== undefined) n--;
     const call = (this.forwardCall ??= new Array<DataArray | undefined>(this.args.length + 1));
     let result: DataArray;
@@ -454,7 +454,7 @@ export class Program {
     const program = this.gradProgram ?? this.native('valueAndGrad');
     let n = inputsAndOptions.length;
     const last = inputsAndOptions[n - 1];
-    const options = typeof last === 'object' && last !== null && !ArrayBuffer.isView(last) ? last : undefined;
+    const options = typeof last === 'object' && last !== null && !ArrayBuffer.isView(last) && !Array.isArray(last) ? last : undefined;
     if (options !== undefined) n--;
     const nIn = this.args.length;
     const nWrt = this.wrt.length;
