@@ -424,7 +424,7 @@ export class Program {
       result = (options && this.outArrays('run', options, this.outputSpecs)?.[0]) ?? new (arrayType(this.outputDtype))(this.outputSize);
       call[n] = result;
       try {
-        Reflect.apply(program.run, program, call);
+        runFlat(program, call);
       } catch (err) {
         throw Program.rethrow('run', err, 0);
       }
@@ -467,7 +467,7 @@ export class Program {
       call[nIn] = value;
       for (let k = 0; k < nWrt; k++) call[nIn + 1 + k] = grads[k];
       try {
-        Reflect.apply(program.run, program, call);
+        runFlat(program, call);
       } catch (err) {
         throw Program.rethrow('valueAndGrad', err, 1);
       }
@@ -812,6 +812,23 @@ export class Program {
     this.gradProgram = undefined;
     for (const p of this.transformPrograms.values()) p.dispose();
     this.transformPrograms.clear();
+  }
+}
+
+/** `program.run(...arrays)`: the common small counts called directly, no spread of the list. */
+function runFlat(program: NativeProgram, a: readonly (DataArray | undefined)[]): void {
+  const x = a as readonly DataArray[];
+  switch (x.length) {
+    case 2:
+      return program.run(x[0]!, x[1]!);
+    case 3:
+      return program.run(x[0]!, x[1]!, x[2]!);
+    case 4:
+      return program.run(x[0]!, x[1]!, x[2]!, x[3]!);
+    case 5:
+      return program.run(x[0]!, x[1]!, x[2]!, x[3]!, x[4]!);
+    default:
+      return Reflect.apply(program.run, program, x) as void;
   }
 }
 
