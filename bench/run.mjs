@@ -346,12 +346,25 @@ if (selected('W3b')) {
     }
     return wg.sum(f);
   };
-  const t0 = now();
+  // Tracing alone: with no wrt argument, compile traces and stops (nothing to differentiate).
+  let t0 = now();
+  wg.compile(rosenScalar, { args: [wg.f64([n])], wrt: [] }).dispose();
+  const tTrace = now() - t0;
+  t0 = now();
   const p = wg.compile(rosenScalar, { args: [wg.f64([n])] }); // traces, builds the gradient, compiles natively
   const tCompile = now() - t0;
-  // internal, for the op count only: the traced graph holds the forward ops, then the gradient's
+  // internal, for the op count and the split only: the traced graph holds the forward ops, then
+  // the gradient's; serializing the same nodes again and compiling the bytes again time those steps.
   const graph = p['graph'], output = p['output'];
   const fwdOps = output.id + 1, totalOps = graph.nodes.length;
+  t0 = now();
+  const bytes = p.serialized('valueAndGrad');
+  const tSerialize = now() - t0;
+  t0 = now();
+  require('../dist/internal.js').nativeBinding().compile(bytes, 4 * 1024 ** 3).dispose();
+  const tNative = now() - t0;
+  const tGradient = tCompile - tTrace - tSerialize - tNative;
+  const usOp = (t) => ((t / totalOps) * 1e6).toFixed(3);
   const cv = ref.w3(x, g);
   const vg = p.valueAndGrad(x);
   const c = check('W3b', 'wengert', vg.value, cv, 1e-12, vg.grads, [g], 1e-12);
@@ -359,11 +372,15 @@ if (selected('W3b')) {
     const [mVg, mF, mC] = measure([{ fn: () => p.valueAndGrad(x) }, { fn: () => p.run(x) }, { fn: () => ref.w3(x, g) }]);
     report({
       workload: 'W3b', title: `extended Rosenbrock n=${n}, scalar ops`, wengert: { valueAndGrad: mVg, forward: mF, memory: p.memory() }, peers: { cpp: mC }, check: c,
-      perOp: { n, fwdOps, totalOps, nsPerOp: (mVg.median / totalOps) * 1e9, compileSec: tCompile, compileUsPerOp: (tCompile / totalOps) * 1e6 },
+      perOp: {
+        n, fwdOps, totalOps, nsPerOp: (mVg.median / totalOps) * 1e9, compileSec: tCompile, compileUsPerOp: (tCompile / totalOps) * 1e6,
+        split: { traceSec: tTrace, gradientSec: tGradient, serializeSec: tSerialize, nativeCompileSec: tNative, graphBytes: bytes.length },
+      },
       notes: [
         `n = ${n}${n === 1_000_000 ? '' : ' (BENCH.md: 10⁶; reference value checked against the C++ at this n)'}; ${fwdOps} forward ops, ${totalOps} ops with the gradient`,
         `per op of the value+grad program: ${((mVg.median / totalOps) * 1e9).toFixed(2)} ns; per forward op: ${((mVg.median / fwdOps) * 1e9).toFixed(2)} ns`,
         `tracing + gradient + native compile: ${(tCompile * 1e3).toFixed(0)} ms = ${((tCompile / totalOps) * 1e6).toFixed(2)} µs per op (${((tCompile / fwdOps) * 1e6).toFixed(2)} µs per forward op)`,
+        `  per op (of ${totalOps}): tracing ${usOp(tTrace)} µs, gradient ${usOp(tGradient)} µs, serialize ${usOp(tSerialize)} µs (${(bytes.length / 1e6).toFixed(1)} MB), native compile ${usOp(tNative)} µs`,
       ],
     });
   }
@@ -439,16 +456,20 @@ if (selected('W6')) {
   const c = check('W6', 'wengert', vg.value, W6REF, 1e-12, vg.grads, refGrads, 1e-14);
   if (c.ok) {
     const CALLS = 100_000;
-    const [mVg, mF, mC, mJ] = measure([
+    const gOut = new Float64Array(10);
+    const [mVg, mF, mC, mJ, mOut] = measure([
       { fn: () => p.valueAndGrad(x), reps: CALLS, budget: 8 },
       { fn: () => p.run(x), reps: CALLS, budget: 8 },
       { fn: () => ref.w6(x, g), reps: CALLS, budget: 8 },
       { fn: () => hand.w6(x, gj), reps: CALLS, budget: 8 },
+      { fn: () => p.valueAndGrad(x, { out: [gOut] }), reps: CALLS, budget: 8 },
     ]);
     const peers = { cpp: mC, js: mJ, ...(await tfPeers('W6', tfMake('W6', { x }), W6REF, refGrads, { reps: 2000, budget: 4 })) };
     report({
       workload: 'W6', title: 'tiny calls, x of length 10, synchronous value+grad', wengert: { valueAndGrad: mVg, forward: mF, memory: p.memory() }, peers, check: c,
-      notes: [`${CALLS} calls per sample (TF.js: 2000); wengert ${(mVg.median * 1e6).toFixed(3)} µs per call`],
+      outOption: mOut,
+      notes: [`${CALLS} calls per sample (TF.js: 2000); wengert ${(mVg.median * 1e6).toFixed(3)} µs per call`,
+        `with { out: [grad] } (gradient into the caller's array): ${fmtRange(mOut)}, ${(mOut.median * 1e6).toFixed(3)} µs per call`],
     });
   }
   p.dispose();

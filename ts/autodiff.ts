@@ -184,35 +184,58 @@ export function gradient(graph: Graph, output: Node, wrt: readonly Node[], seed?
   const n = output.id + 1;
   const needs = new Uint8Array(n);
   for (const w of wrt) needs[w.id] = 1;
+  const anyCustom = graph.customRules.size > 0;
   for (let i = 0; i < n; i++) {
+    if (needs[i] === 1) continue;
     const node = graph.nodes[i]!;
-    if (needs[i] === 0 && node.inputs.some((x) => needs[x.id] === 1) && OPS[node.op].grad === 'rule') needs[i] = 1;
-    if (needs[i] === 0 && customVjpRule(graph, node)?.inputs.some((x) => needs[x.id] === 1)) needs[i] = 1;
+    const inputs = node.inputs;
+    let reached = false;
+    for (let k = 0; k < inputs.length && !reached; k++) reached = needs[inputs[k]!.id] === 1;
+    if (reached && OPS[node.op].grad === 'rule') needs[i] = 1;
+    else if (anyCustom && customVjpRule(graph, node)?.inputs.some((x) => needs[x.id] === 1)) needs[i] = 1;
   }
 
   const ct: (Tensor | undefined)[] = new Array<Tensor | undefined>(n);
   const tensor = (node: Node): Tensor => new Tensor(node, graph);
   ct[output.id] = tensor(seed ?? graph.scalar(1, output.dtype));
 
+  // Cotangents of slices, kept per sliced node and summed in one step when the sweep reaches it
+  // (ops.slicesVjp): a pad per slice would make n slices of one vector cost n².
+  const sliced: (ops.SliceCotangent[] | undefined)[] = new Array<ops.SliceCotangent[] | undefined>(n);
+
   for (let i = output.id; i >= 0; i--) {
-    const g = ct[i];
     const node = graph.nodes[i]!;
+    const pieces = sliced[i];
+    if (pieces !== undefined) {
+      const s = ops.slicesVjp(tensor(node), pieces);
+      const prev = ct[i];
+      ct[i] = prev === undefined ? s : ops.add(prev, s);
+      sliced[i] = undefined;
+    }
+    const g = ct[i];
     if (g === undefined || needs[i] === 0 || node.op === 'input') continue;
     // At a wg.customVjp marker the cotangent goes to the custom function's inputs through the
     // user's traced rule, not through the function's own nodes (they get no cotangent from here).
-    const custom = customVjpRule(graph, node);
+    const custom = anyCustom ? customVjpRule(graph, node) : undefined;
+    if (custom === undefined && node.op === 'slice') {
+      const x = node.inputs[0]!;
+      if (needs[x.id] === 1) (sliced[x.id] ??= []).push({ g, iattrs: node.iattrs });
+      continue;
+    }
     const rule = custom === undefined ? vjpRule(node.op) : undefined;
     let contributions: (Tensor | undefined)[];
     if (custom !== undefined) contributions = custom.vjp(g.node).map((c) => (c === undefined ? undefined : tensor(c)));
     else if (rule !== undefined) contributions = rule(g, node, node.inputs.map(tensor), tensor(node));
     else continue;
-    (custom?.inputs ?? node.inputs).forEach((x, k) => {
+    const targets = custom?.inputs ?? node.inputs;
+    for (let k = 0; k < targets.length; k++) {
+      const x = targets[k]!;
       let c = contributions[k];
-      if (c === undefined || needs[x.id] === 0) return;
+      if (c === undefined || needs[x.id] === 0) continue;
       if (!sameShape(c.shape, x.shape)) c = ops.sumToShape(c, x.shape);
       const prev = ct[x.id];
       ct[x.id] = prev === undefined ? c : ops.add(prev, c);
-    });
+    }
   }
 
   return wrt.map((w) => {

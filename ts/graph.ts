@@ -7,12 +7,16 @@ import type { Shape } from './shape.js';
 import type { OpName } from './generated/ops.js';
 import { WengertError } from './errors.js';
 import { arrayType } from './dtype.js';
+import { captureSite, siteText, type CapturedSite } from './callsite.js';
 
 /** The static type of an argument: dtype and shape. Made by {@link f64} and {@link f32}. */
 export interface ArgSpec {
   readonly dtype: DType;
   readonly shape: Shape;
 }
+
+/** @internal The integer attributes of an op that has none (shared: never modified). */
+export const NO_IATTRS: readonly number[] = Object.freeze([]);
 
 /** One entry of the Wengert list. */
 export class Node {
@@ -23,7 +27,7 @@ export class Node {
     readonly shape: Shape,
     readonly dtype: DType,
     /** Integer attributes, as serialized (docs/FORMAT.md). */
-    readonly iattrs: readonly number[] = [],
+    readonly iattrs: readonly number[] = NO_IATTRS,
     /** Constant data (op `constant` only). */
     readonly data?: DataArray,
   ) {}
@@ -49,29 +53,52 @@ export class Graph {
   readonly nodes: Node[] = [];
   /** Custom derivative rules by marker node id (see {@link CustomRule}). */
   readonly customRules = new Map<number, CustomRule>();
-  private readonly scalarConstants = new Map<string, Node>();
+  /** Scalar constants by dtype and value; -0 apart, since a Map does not tell it from +0. */
+  private readonly scalarConstants = new Map<DType, Map<number, Node>>();
+  private readonly negativeZeros = new Map<DType, Node>();
+  /**
+   * When true, every node recorded from now on keeps the stack it was recorded from, so an engine
+   * error naming a node can name the user's line ({@link Graph.siteOf}). Off by default: capturing
+   * a stack costs far more than recording an op. Tracing is deterministic, so the same function
+   * traced again with this on numbers its nodes the same way.
+   */
+  captureSites = false;
+  private readonly sites: (CapturedSite | undefined)[] = [];
 
   constructor(readonly args: readonly ArgSpec[]) {}
 
-  add(op: OpName, inputs: readonly Node[], shape: Shape, dtype: DType, iattrs: readonly number[] = [], data?: DataArray): Node {
-    for (const input of inputs) {
+  add(op: OpName, inputs: readonly Node[], shape: Shape, dtype: DType, iattrs: readonly number[] = NO_IATTRS, data?: DataArray): Node {
+    for (let i = 0; i < inputs.length; i++) {
+      const input = inputs[i]!;
       if (this.nodes[input.id] !== input) {
         throw new WengertError('WENGERT_TRACE', `op ${op}: an input belongs to another traced function`);
       }
     }
-    const node = new Node(this.nodes.length, op, inputs, [...shape], dtype, iattrs, data);
+    const node = new Node(this.nodes.length, op, inputs, shape.slice(), dtype, iattrs, data);
     this.nodes.push(node);
+    if (this.captureSites) this.sites[node.id] = captureSite();
     return node;
+  }
+
+  /** The user's `file:line:column` that recorded `node`, if it was recorded with {@link Graph.captureSites} on. */
+  siteOf(node: Node): string | undefined {
+    const site = this.nodes[node.id] === node ? this.sites[node.id] : undefined;
+    return site === undefined ? undefined : siteText(site);
   }
 
   /** A scalar constant, shared by every use of the same value and dtype. */
   scalar(value: number, dtype: DType): Node {
-    const key = `${dtype}:${Object.is(value, -0) ? '-0' : String(value)}`;
-    let node = this.scalarConstants.get(key);
+    if (value === 0 && 1 / value < 0) {
+      let node = this.negativeZeros.get(dtype);
+      if (node === undefined) this.negativeZeros.set(dtype, (node = this.add('constant', [], [], dtype, NO_IATTRS, new (arrayType(dtype))([value]))));
+      return node;
+    }
+    let byValue = this.scalarConstants.get(dtype);
+    if (byValue === undefined) this.scalarConstants.set(dtype, (byValue = new Map<number, Node>()));
+    let node = byValue.get(value);
     if (node === undefined) {
-      const data = new (arrayType(dtype))([value]);
-      node = this.add('constant', [], [], dtype, [], data);
-      this.scalarConstants.set(key, node);
+      node = this.add('constant', [], [], dtype, NO_IATTRS, new (arrayType(dtype))([value]));
+      byValue.set(value, node);
     }
     return node;
   }

@@ -21,6 +21,8 @@ export interface NativeProgram {
    * written when the promise settles (on this thread), so they must not be used until then.
    */
   runAsync(inputs: readonly NativeInput[], outputs: readonly NativeOutput[], options?: NativeJobOptions): Promise<void>;
+  /** The same, with the arrays as arguments (inputs, then outputs): no arrays to read per call. */
+  run(...arrays: (NativeInput | NativeOutput)[]): void;
   /** Bytes of the program's arena (one per concurrent run). */
   arenaBytes(): number;
   /** Free the program now; later runs throw WENGERT_DISPOSED. */

@@ -47,6 +47,27 @@ export interface CompileOptions {
   readonly maxArenaBytes?: number;
 }
 
+/** Options of a synchronous {@link Program.run}, passed as its last argument. */
+export interface RunOptions {
+  /**
+   * Write the output into this typed array (in a one-element list) instead of a new one: the
+   * output's dtype and size (1 for a scalar output), sharing no memory with an input. A wrong
+   * count, dtype or length throws `WENGERT_OUTPUT_SPEC`; shared memory `WENGERT_INVALID_ARGUMENT`.
+   */
+  readonly out?: readonly DataArray[];
+}
+
+/** Options of a synchronous {@link Program.valueAndGrad}, passed as its last argument. */
+export interface ValueAndGradOptions {
+  /**
+   * Write the gradients into these typed arrays instead of new ones: one per `wrt` argument, in
+   * order, of that argument's dtype and size, sharing no memory with an input or with each other.
+   * A wrong count, dtype or length throws `WENGERT_OUTPUT_SPEC`; shared memory
+   * `WENGERT_INVALID_ARGUMENT`.
+   */
+  readonly out?: readonly FloatArray[];
+}
+
 /** An input value: a typed array of the argument's dtype and size, or a number for a scalar argument. */
 export type InputValue = Float64Array | Float32Array | Int32Array | number;
 
@@ -211,6 +232,21 @@ export class Program {
   /** The nodes each transform appended to the graph: its outputs and argument specs. */
   private readonly transformGraphs = new Map<ProgramKind, { outputs: Node[]; args: ArgSpec[] }>();
   private disposed = false;
+  /** Element count of each argument. */
+  private readonly argSizes: readonly number[];
+  /** Element count of the output. */
+  private readonly outputSize: number;
+  /** The output's spec, and the wrt arguments', for `{ out }` checks. */
+  private readonly outputSpecs: readonly ArgSpec[];
+  private wrtSpecList: readonly ArgSpec[] | undefined;
+  /**
+   * Argument lists of the synchronous native runs (inputs, then outputs), reused by every call and
+   * emptied after it: the flat calling convention of NativeProgram.run without a new array per call.
+   */
+  private forwardCall: (DataArray | undefined)[] | undefined;
+  private gradCall: (DataArray | undefined)[] | undefined;
+  /** Where a synchronous valueAndGrad writes the value; read before the call returns. */
+  private valueScratch: FloatArray | undefined;
 
   /** @internal */
   constructor(graph: Graph, output: Node, inputNodes: readonly Node[], wrt: readonly number[], maxArenaBytes: number) {
@@ -222,6 +258,9 @@ export class Program {
     this.outputShape = output.shape;
     this.outputDtype = output.dtype;
     this.maxArenaBytes = maxArenaBytes;
+    this.argSizes = graph.args.map((a) => sizeOf(a.shape));
+    this.outputSize = sizeOf(output.shape);
+    this.outputSpecs = [{ dtype: output.dtype, shape: output.shape }];
   }
 
   /** @internal The serialized program: forward only, value and gradients, or a transform. */
@@ -314,15 +353,27 @@ export class Program {
   }
 
   private inputs(values: readonly unknown[]): DataArray[] {
-    if (values.length !== this.args.length) {
+    const arrays = new Array<DataArray>(values.length);
+    this.fillInputs(values, values.length, arrays);
+    return arrays;
+  }
+
+  /**
+   * Checks the first `count` of `values` against the argument specs and stores them (a number as a
+   * one-element array) in `into[0..count)`.
+   */
+  private fillInputs(values: readonly unknown[], count: number, into: unknown[]): void {
+    const specs = this.args;
+    if (count !== specs.length) {
       throw new WengertRangeError(
         'WENGERT_INPUT_COUNT',
-        `expected ${this.args.length} input${this.args.length === 1 ? '' : 's'} (one per argument), got ${values.length}`,
+        `expected ${specs.length} input${specs.length === 1 ? '' : 's'} (one per argument), got ${count}`,
       );
     }
-    return values.map((v, i) => {
-      const spec = this.args[i]!;
-      const size = sizeOf(spec.shape);
+    for (let i = 0; i < count; i++) {
+      const v = values[i];
+      const spec = specs[i]!;
+      const size = this.argSizes[i]!;
       if (typeof v === 'number') {
         if (spec.shape.length !== 0) {
           throw new WengertTypeError('WENGERT_INPUT_DTYPE', `input ${i}: a number was passed for an argument of shape ${fmt(spec.shape)}; pass a ${arrayType(spec.dtype).name} of ${size} elements`);
@@ -330,7 +381,8 @@ export class Program {
         if (spec.dtype === 'int32' && !Number.isInteger(v)) {
           throw new WengertTypeError('WENGERT_INPUT_DTYPE', `input ${i}: the int32 argument got ${v}, not an integer`);
         }
-        return new (arrayType(spec.dtype))([v]);
+        into[i] = new (arrayType(spec.dtype))([v]);
+        continue;
       }
       const dtype = dtypeOf(v);
       if (dtype !== spec.dtype) {
@@ -341,8 +393,47 @@ export class Program {
       if (arr.length !== size) {
         throw new WengertRangeError('WENGERT_INPUT_LENGTH', `input ${i}: expected ${size} elements (shape ${fmt(spec.shape)}), got ${arr.length}`);
       }
-      return arr;
-    });
+      into[i] = arr;
+    }
+  }
+
+  /**
+   * The `out` arrays of a synchronous call, checked against `specs` (one per output: dtype and
+   * length). The engine refuses arrays that share memory with an input or with each other
+   * (see {@link Program.rethrow}).
+   */
+  private outArrays(method: string, options: object, specs: readonly ArgSpec[]): DataArray[] | undefined {
+    const out = (options as { out?: unknown }).out;
+    if (out === undefined) return undefined;
+    const what = specs.length === 1 ? 'one typed array' : `${specs.length} typed arrays`;
+    if (!Array.isArray(out) || out.length !== specs.length) {
+      throw new WengertRangeError('WENGERT_OUTPUT_SPEC', `p.${method}: options.out must be an array of ${what}, got ${Array.isArray(out) ? `${out.length}` : describeValue(out)}`);
+    }
+    for (let k = 0; k < specs.length; k++) {
+      const spec = specs[k]!;
+      const o: unknown = out[k];
+      if (dtypeOf(o) !== spec.dtype) {
+        throw new WengertTypeError('WENGERT_OUTPUT_SPEC', `p.${method}: options.out[${k}] must be a ${arrayType(spec.dtype).name} (${spec.dtype}, shape ${fmt(spec.shape)}), got ${describeValue(o)}`);
+      }
+      const size = spec.shape.length === 0 ? 1 : sizeOf(spec.shape);
+      if ((o as DataArray).length !== size) {
+        throw new WengertRangeError('WENGERT_OUTPUT_SPEC', `p.${method}: options.out[${k}] must have ${size} elements (shape ${fmt(spec.shape)}), got ${(o as DataArray).length}`);
+      }
+    }
+    return out as DataArray[];
+  }
+
+  /**
+   * An engine error of a synchronous call as a wengert error; the engine's "output k shares memory
+   * with ..." names the caller's `options.out[k - firstOut]` instead (outputs before `firstOut`
+   * are wengert's own arrays).
+   */
+  private static rethrow(method: string, err: unknown, firstOut: number): Error {
+    const e = fromNative(err);
+    const m = /^output (\d+) shares memory with (input|output) (\d+)/.exec(e.message);
+    if (m === null) return e;
+    const other = m[2] === 'input' ? `input ${m[3]}` : `options.out[${Number(m[3]) - firstOut}]`;
+    return new WengertError('WENGERT_INVALID_ARGUMENT', `p.${method}: options.out[${Number(m[1]) - firstOut}] shares memory with ${other}; pass separate arrays`);
   }
 
   private gradOutputs(): FloatArray[] {
@@ -352,29 +443,84 @@ export class Program {
   /**
    * Evaluate the function (no derivatives). Returns a number for a scalar output, else a typed
    * array of the output's dtype (Float64Array, Float32Array or Int32Array) in row-major order.
+   *
+   * A trailing {@link RunOptions} object `{ out: [array] }` makes the output go into the caller's
+   * typed array (the output's dtype and size, 1 for a scalar output) instead of a new one, so a
+   * loop of calls allocates nothing; the result is then that array (the number, for a scalar output).
+   *
+   * @example
+   * ```ts
+   * const p = wg.compile((x) => wg.mul(x, 2), { args: [wg.f64([3])] });
+   * const y = new Float64Array(3);
+   * p.run(new Float64Array([1, 2, 3]), { out: [y] }); // y is [2, 4, 6]
+   * ```
    */
-  run(...inputs: InputValue[]): number | DataArray {
-    const args = this.inputs(inputs);
-    const out = new (arrayType(this.outputDtype))(sizeOf(this.outputShape));
+  run(...inputs: InputValue[]): number | DataArray;
+  run(...inputsAndOptions: [...InputValue[], RunOptions]): number | DataArray;
+  run(...inputsAndOptions: (InputValue | RunOptions)[]): number | DataArray {
+    const program = this.forwardProgram ?? this.native('forward');
+    let n = inputsAndOptions.length;
+    const last = inputsAndOptions[n - 1];
+    const options = typeof last === 'object' && last !== null && !ArrayBuffer.isView(last) && !Array.isArray(last) ? last : undefined;
+    if (options !== undefined) n--;
+    const call = (this.forwardCall ??= new Array<DataArray | undefined>(this.args.length + 1));
+    let result: DataArray;
     try {
-      this.native('forward').run(args, [out]);
-    } catch (err) {
-      throw fromNative(err);
+      this.fillInputs(inputsAndOptions, n, call);
+      result = (options && this.outArrays('run', options, this.outputSpecs)?.[0]) ?? new (arrayType(this.outputDtype))(this.outputSize);
+      call[n] = result;
+      try {
+        runFlat(program, call);
+      } catch (err) {
+        throw Program.rethrow('run', err, 0);
+      }
+    } finally {
+      for (let i = 0; i < call.length; i++) call[i] = undefined;
     }
-    return this.outputShape.length === 0 ? out[0]! : out;
+    return this.outputShape.length === 0 ? result[0]! : result;
   }
 
-  /** The value and its gradient with respect to each `wrt` argument, computed by reverse mode. */
-  valueAndGrad(...inputs: InputValue[]): ValueAndGrad {
-    const args = this.inputs(inputs);
-    const program = this.native('valueAndGrad');
-    const outs = this.gradOutputs();
+  /**
+   * The value and its gradient with respect to each `wrt` argument, computed by reverse mode.
+   *
+   * A trailing {@link ValueAndGradOptions} object `{ out: grads }` makes the gradients go into the
+   * caller's typed arrays (one per `wrt` argument, its dtype and size) instead of new ones, so a
+   * loop of calls allocates only the small result object; `grads` in the result is then `out`.
+   *
+   * @example
+   * ```ts
+   * const p = wg.compile((x) => wg.sum(wg.square(x)), { args: [wg.f64([2])] });
+   * const g = new Float64Array(2);
+   * const { value } = p.valueAndGrad(new Float64Array([1, 2]), { out: [g] }); // value 5, g is [2, 4]
+   * ```
+   */
+  valueAndGrad(...inputs: InputValue[]): ValueAndGrad;
+  valueAndGrad(...inputsAndOptions: [...InputValue[], ValueAndGradOptions]): ValueAndGrad;
+  valueAndGrad(...inputsAndOptions: (InputValue | ValueAndGradOptions)[]): ValueAndGrad {
+    const program = this.gradProgram ?? this.native('valueAndGrad');
+    let n = inputsAndOptions.length;
+    const last = inputsAndOptions[n - 1];
+    const options = typeof last === 'object' && last !== null && !ArrayBuffer.isView(last) && !Array.isArray(last) ? last : undefined;
+    if (options !== undefined) n--;
+    const nIn = this.args.length;
+    const nWrt = this.wrt.length;
+    const call = (this.gradCall ??= new Array<DataArray | undefined>(nIn + 1 + nWrt));
+    const value = (this.valueScratch ??= new (arrayType(this.outputDtype as FloatDType))(1));
+    let grads: FloatArray[];
     try {
-      program.run(args, outs);
-    } catch (err) {
-      throw fromNative(err);
+      this.fillInputs(inputsAndOptions, n, call);
+      grads = (options && (this.outArrays('valueAndGrad', options, (this.wrtSpecList ??= this.wrtSpecs())) as FloatArray[] | undefined)) ?? this.wrtArrays();
+      call[nIn] = value;
+      for (let k = 0; k < nWrt; k++) call[nIn + 1 + k] = grads[k];
+      try {
+        runFlat(program, call);
+      } catch (err) {
+        throw Program.rethrow('valueAndGrad', err, 1);
+      }
+    } finally {
+      for (let i = 0; i < call.length; i++) call[i] = undefined;
     }
-    return { value: outs[0]![0]!, grads: outs.slice(1) };
+    return { value: value[0]!, grads };
   }
 
   /**
@@ -446,7 +592,13 @@ export class Program {
   }
 
   private wrtArrays(): FloatArray[] {
-    return this.wrt.map((i) => new (arrayType(this.args[i]!.dtype as FloatDType))(sizeOf(this.args[i]!.shape)));
+    const wrt = this.wrt;
+    const arrays = new Array<FloatArray>(wrt.length);
+    for (let k = 0; k < wrt.length; k++) {
+      const i = wrt[k]!;
+      arrays[k] = this.args[i]!.dtype === 'float32' ? new Float32Array(this.argSizes[i]!) : new Float64Array(this.argSizes[i]!);
+    }
+    return arrays;
   }
 
   private shaped(out: FloatArray): number | FloatArray {
@@ -707,6 +859,23 @@ export class Program {
     this.gradProgram = undefined;
     for (const p of this.transformPrograms.values()) p.dispose();
     this.transformPrograms.clear();
+  }
+}
+
+/** `program.run(...arrays)`: the common small counts called directly, no spread of the list. */
+function runFlat(program: NativeProgram, a: readonly (DataArray | undefined)[]): void {
+  const x = a as readonly DataArray[];
+  switch (x.length) {
+    case 2:
+      return program.run(x[0]!, x[1]!);
+    case 3:
+      return program.run(x[0]!, x[1]!, x[2]!);
+    case 4:
+      return program.run(x[0]!, x[1]!, x[2]!, x[3]!);
+    case 5:
+      return program.run(x[0]!, x[1]!, x[2]!, x[3]!, x[4]!);
+    default:
+      return Reflect.apply(program.run, program, x) as void;
   }
 }
 

@@ -26,53 +26,6 @@ export function crc32(bytes: Uint8Array): number {
   return (c ^ 0xffffffff) >>> 0;
 }
 
-class Writer {
-  private buf = new Uint8Array(1024);
-  private view = new DataView(this.buf.buffer);
-  length = 0;
-
-  private reserve(n: number): void {
-    if (this.length + n <= this.buf.length) return;
-    let cap = this.buf.length * 2;
-    while (cap < this.length + n) cap *= 2;
-    const next = new Uint8Array(cap);
-    next.set(this.buf.subarray(0, this.length));
-    this.buf = next;
-    this.view = new DataView(next.buffer);
-  }
-  u8(v: number): void {
-    this.reserve(1);
-    this.view.setUint8(this.length, v);
-    this.length += 1;
-  }
-  u16(v: number): void {
-    this.reserve(2);
-    this.view.setUint16(this.length, v, true);
-    this.length += 2;
-  }
-  u32(v: number): void {
-    this.reserve(4);
-    this.view.setUint32(this.length, v, true);
-    this.length += 4;
-  }
-  i64(v: number): void {
-    this.reserve(8);
-    this.view.setBigInt64(this.length, BigInt(v), true);
-    this.length += 8;
-  }
-  bytes(b: Uint8Array): void {
-    this.reserve(b.length);
-    this.buf.set(b, this.length);
-    this.length += b.length;
-  }
-  patchU32(at: number, v: number): void {
-    this.view.setUint32(at, v, true);
-  }
-  result(): Uint8Array {
-    return this.buf.slice(0, this.length);
-  }
-}
-
 /** The nodes `outputs` depend on, in id order. */
 export function liveNodes(graph: Graph, outputs: readonly Node[]): Node[] {
   const live = new Uint8Array(graph.nodes.length);
@@ -83,68 +36,97 @@ export function liveNodes(graph: Graph, outputs: readonly Node[]): Node[] {
   return graph.nodes.filter((n) => live[n.id] === 1);
 }
 
-function writeDims(w: Writer, spec: ArgSpec | Node): void {
-  for (const d of spec.shape) w.u32(d);
-}
-
 /**
  * Serialize the program computing `outputs` from `args` (default `graph.args`; a transform's
  * program passes more: its tangents or cotangents are extra arguments after the traced ones).
+ * The size is computed first, so the bytes are written once into one buffer.
  */
 export function serialize(graph: Graph, outputs: readonly Node[], args: readonly ArgSpec[] = graph.args): Uint8Array {
   const nodes = liveNodes(graph, outputs);
-  const index = new Map<Node, number>();
-  nodes.forEach((n, i) => index.set(n, i));
+  // New index of each live node, by node id.
+  const index = new Int32Array(graph.nodes.length);
+  for (let i = 0; i < nodes.length; i++) index[nodes[i]!.id] = i;
 
-  // Constant pool: each constant 8-byte aligned.
-  const pool: { offset: number; bytes: Uint8Array }[] = [];
+  // Constant pool: each constant 8-byte aligned. Sizes of everything before it.
   const constOffset = new Map<Node, number>();
   let poolLength = 0;
+  let length = 32;
+  for (const a of args) length += 4 + 4 * a.shape.length;
   for (const n of nodes) {
-    if (n.op !== 'constant' || n.data === undefined) continue;
-    poolLength = Math.ceil(poolLength / 8) * 8;
-    const bytes = new Uint8Array(n.data.buffer, n.data.byteOffset, n.data.byteLength);
-    constOffset.set(n, poolLength);
-    pool.push({ offset: poolLength, bytes });
-    poolLength += bytes.length;
+    if (n.op === 'constant' && n.data !== undefined) {
+      poolLength = Math.ceil(poolLength / 8) * 8;
+      constOffset.set(n, poolLength);
+      poolLength += n.data.byteLength;
+    }
+    const nIattrs = n.op === 'constant' ? 2 : n.iattrs.length;
+    length += 8 + 4 * n.shape.length + 4 * n.inputs.length + 8 * nIattrs;
   }
+  length += 4 * outputs.length + poolLength;
 
-  const w = new Writer();
-  w.bytes(new Uint8Array([0x57, 0x47, 0x52, 0x54])); // 'WGRT'
-  w.u16(FORMAT_VERSION);
-  w.u16(0);
-  w.u32(0); // byte_length, patched below
-  w.u32(0); // crc32, patched below
-  w.u32(args.length);
-  w.u32(nodes.length);
-  w.u32(outputs.length);
-  w.u32(poolLength);
+  const out = new Uint8Array(length);
+  const view = new DataView(out.buffer);
+  let at = 0;
+  const u8 = (v: number): void => {
+    view.setUint8(at, v);
+    at += 1;
+  };
+  const u16 = (v: number): void => {
+    view.setUint16(at, v, true);
+    at += 2;
+  };
+  const u32 = (v: number): void => {
+    view.setUint32(at, v, true);
+    at += 4;
+  };
+  const i64 = (v: number): void => {
+    // Two's complement from two 32-bit halves (exact for safe integers).
+    const hi = Math.floor(v / 4294967296);
+    view.setUint32(at, v - hi * 4294967296, true);
+    view.setInt32(at + 4, hi, true);
+    at += 8;
+  };
+
+  out.set([0x57, 0x47, 0x52, 0x54]); // 'WGRT'
+  at = 4;
+  u16(FORMAT_VERSION);
+  u16(0);
+  u32(length); // byte_length
+  u32(0); // crc32, patched below
+  u32(args.length);
+  u32(nodes.length);
+  u32(outputs.length);
+  u32(poolLength);
   for (const a of args) {
-    w.u8(dtypeCode(a.dtype));
-    w.u8(a.shape.length);
-    w.u16(0);
-    writeDims(w, a);
+    u8(dtypeCode(a.dtype));
+    u8(a.shape.length);
+    u16(0);
+    for (const d of a.shape) u32(d);
   }
   for (const n of nodes) {
-    let iattrs = n.iattrs;
-    if (n.op === 'constant') iattrs = [constOffset.get(n)!, n.data!.byteLength];
-    w.u16(OPS[n.op].code);
-    w.u8(dtypeCode(n.dtype));
-    w.u8(n.shape.length);
-    w.u8(n.inputs.length);
-    w.u8(iattrs.length);
-    w.u8(0); // n_fattrs
-    w.u8(0);
-    writeDims(w, n);
-    for (const x of n.inputs) w.u32(index.get(x)!);
-    for (const v of iattrs) w.i64(v);
+    const constant = n.op === 'constant';
+    const iattrs = n.iattrs;
+    u16(OPS[n.op].code);
+    u8(dtypeCode(n.dtype));
+    u8(n.shape.length);
+    u8(n.inputs.length);
+    u8(constant ? 2 : iattrs.length);
+    u8(0); // n_fattrs
+    u8(0);
+    for (const d of n.shape) u32(d);
+    for (const x of n.inputs) u32(index[x.id]!);
+    if (constant) {
+      i64(constOffset.get(n) ?? 0);
+      i64(n.data?.byteLength ?? 0);
+    } else {
+      for (const v of iattrs) i64(v);
+    }
   }
-  for (const o of outputs) w.u32(index.get(o)!);
-  const poolBytes = new Uint8Array(poolLength);
-  for (const p of pool) poolBytes.set(p.bytes, p.offset);
-  w.bytes(poolBytes);
-  w.patchU32(8, w.length);
-  const out = w.result();
-  new DataView(out.buffer).setUint32(12, crc32(out.subarray(16)), true);
+  for (const o of outputs) u32(index[o.id]!);
+  const poolStart = at;
+  for (const [n, offset] of constOffset) {
+    const data = n.data!;
+    out.set(new Uint8Array(data.buffer, data.byteOffset, data.byteLength), poolStart + offset);
+  }
+  view.setUint32(12, crc32(out.subarray(16)), true);
   return out;
 }

@@ -14,6 +14,7 @@
 #include <cmath>
 #include <cstring>
 #include <cstddef>
+#include <cstdint>
 #include <span>
 #include <limits>
 #include <memory>
@@ -30,6 +31,36 @@
 namespace wengert {
 namespace {
 
+// Refuses an output array that shares memory with an input or with an earlier output: the engine
+// may write an output before it has read all of its inputs, and two outputs in one place would
+// overwrite each other.
+void check_no_aliasing(Napi::Env env, std::span<const InputView> inputs, std::span<const OutputView> outputs) {
+  const auto overlap = [](const void* a, uint64_t na, const void* b, uint64_t nb) {
+    const auto pa = reinterpret_cast<std::uintptr_t>(a), pb = reinterpret_cast<std::uintptr_t>(b);
+    return na != 0 && nb != 0 && pa < pb + nb && pb < pa + na;
+  };
+  for (std::size_t o = 0; o < outputs.size(); ++o) {
+    const OutputView& out = outputs[o];
+    const uint64_t bytes = out.length * dtype_size(out.dtype);
+    for (std::size_t i = 0; i < inputs.size(); ++i) {
+      if (overlap(out.data, bytes, inputs[i].data, inputs[i].length * dtype_size(inputs[i].dtype))) {
+        throw make_error(env, ErrorCode::invalid_argument,
+                         "output " + std::to_string(o) + " shares memory with input " + std::to_string(i) +
+                             "; pass separate arrays",
+                         ErrorClass::error);
+      }
+    }
+    for (std::size_t k = 0; k < o; ++k) {
+      if (overlap(out.data, bytes, outputs[k].data, outputs[k].length * dtype_size(outputs[k].dtype))) {
+        throw make_error(env, ErrorCode::invalid_argument,
+                         "output " + std::to_string(o) + " shares memory with output " + std::to_string(k) +
+                             "; pass separate arrays",
+                         ErrorClass::error);
+      }
+    }
+  }
+}
+
 // The validated buffers of one run, and the JS arrays that own them (inputs first, then outputs).
 struct RunArgs {
   explicit RunArgs(std::size_t n_in, std::size_t n_out) : inputs(n_in), outputs(n_out), owners(n_in + n_out) {}
@@ -37,6 +68,39 @@ struct RunArgs {
   SmallList<OutputView> outputs;
   SmallList<Napi::Object> owners;
 };
+
+// One input or output typed array checked against its spec (main thread only).
+InputView check_input(Napi::Env env, const IoSpec& spec, std::size_t i, Napi::Value v) {
+  const TypedView t = typed_view(env, v);
+  if (!t.ok || t.dtype != spec.dtype) {
+    throw make_error(env, ErrorCode::input_dtype,
+                     "input " + std::to_string(i) + " must be a " + js_array_name(spec.dtype) + ", got " + t.type_name,
+                     ErrorClass::type);
+  }
+  if (t.length != spec.length) {
+    throw make_error(env, ErrorCode::input_length,
+                     "input " + std::to_string(i) + " must have " + std::to_string(spec.length) + " elements, got " +
+                         std::to_string(t.length),
+                     ErrorClass::range);
+  }
+  return InputView{t.data, t.dtype, t.length};
+}
+
+OutputView check_output(Napi::Env env, const IoSpec& spec, std::size_t i, Napi::Value v) {
+  const TypedView t = typed_view(env, v);
+  if (!t.ok || t.dtype != spec.dtype) {
+    throw make_error(env, ErrorCode::output_spec,
+                     "output " + std::to_string(i) + " must be a " + js_array_name(spec.dtype) + ", got " + t.type_name,
+                     ErrorClass::type);
+  }
+  if (t.length != spec.length) {
+    throw make_error(env, ErrorCode::output_spec,
+                     "output " + std::to_string(i) + " must have " + std::to_string(spec.length) + " elements, got " +
+                         std::to_string(t.length),
+                     ErrorClass::range);
+  }
+  return OutputView{t.data, t.dtype, t.length};
+}
 
 // Checks inputs/outputs against the program and collects their data pointers (main thread only).
 // All elements are read from the arrays first, then the typed arrays are inspected: an element
@@ -67,40 +131,38 @@ RunArgs collect_run_args(Napi::Env env, const Program& p, Napi::Value in_v, Napi
 
   RunArgs r(args.size(), outs.size());
   for (uint32_t i = 0; i < args.size(); ++i) {
-    const TypedView t = typed_view(env, in_vals[i]);
-    if (!t.ok || t.dtype != args[i].dtype) {
-      throw make_error(env, ErrorCode::input_dtype,
-                       "input " + std::to_string(i) + " must be a " + js_array_name(args[i].dtype) + ", got " +
-                           t.type_name,
-                       ErrorClass::type);
-    }
-    if (t.length != args[i].length) {
-      throw make_error(env, ErrorCode::input_length,
-                       "input " + std::to_string(i) + " must have " + std::to_string(args[i].length) +
-                           " elements, got " + std::to_string(t.length),
-                       ErrorClass::range);
-    }
-    r.inputs[i] = InputView{t.data, t.dtype, t.length};
+    r.inputs[i] = check_input(env, args[i], i, in_vals[i]);
     r.owners[i] = in_vals[i].As<Napi::Object>();
   }
   for (uint32_t i = 0; i < outs.size(); ++i) {
-    const TypedView t = typed_view(env, out_vals[i]);
-    if (!t.ok || t.dtype != outs[i].dtype) {
-      throw make_error(env, ErrorCode::output_spec,
-                       "output " + std::to_string(i) + " must be a " + js_array_name(outs[i].dtype) + ", got " +
-                           t.type_name,
-                       ErrorClass::type);
-    }
-    if (t.length != outs[i].length) {
-      throw make_error(env, ErrorCode::output_spec,
-                       "output " + std::to_string(i) + " must have " + std::to_string(outs[i].length) +
-                           " elements, got " + std::to_string(t.length),
-                       ErrorClass::range);
-    }
-    r.outputs[i] = OutputView{t.data, t.dtype, t.length};
+    r.outputs[i] = check_output(env, outs[i], i, out_vals[i]);
     r.owners[args.size() + i] = out_vals[i].As<Napi::Object>();
   }
+  check_no_aliasing(env, r.inputs.span(), r.outputs.span());
   return r;
+}
+
+// A synchronous run in the flat calling convention: run(input0, ..., output0, ...), the typed
+// arrays themselves as arguments. No array is read element by element, so no JavaScript runs
+// while the pointers are taken, and nothing but the views is collected: a tiny program costs
+// only a few Node-API calls per run.
+Status run_flat(Napi::Env env, const Program& p, const Napi::CallbackInfo& info) {
+  const auto& args = p.arg_specs();
+  const auto& outs = p.output_specs();
+  if (info.Length() != args.size() + outs.size()) {
+    throw make_error(env, ErrorCode::input_count,
+                     "expected " + std::to_string(args.size()) + " inputs and " + std::to_string(outs.size()) +
+                         " outputs as arguments, got " + std::to_string(info.Length()),
+                     ErrorClass::range);
+  }
+  SmallList<InputView> inputs(args.size());
+  SmallList<OutputView> outputs(outs.size());
+  for (std::size_t i = 0; i < args.size(); ++i) inputs[i] = check_input(env, args[i], i, info[i]);
+  for (std::size_t i = 0; i < outs.size(); ++i) outputs[i] = check_output(env, outs[i], i, info[args.size() + i]);
+  check_no_aliasing(env, inputs.span(), outputs.span());
+  RunOptions options;
+  options.parallel = &engine_threads();
+  return p.run(inputs.span(), outputs.span(), options);
 }
 
 // Compiled programs alive in this process (all environments): a program is counted until the last
@@ -240,10 +302,16 @@ class ProgramWrap : public Napi::ObjectWrap<ProgramWrap> {
     return guarded(env, [&]() -> Napi::Value {
       // A local owner: an element getter run by collect_run_args may call dispose().
       const std::shared_ptr<const Program> p = require(env);
-      RunArgs args = collect_run_args(env, *p, info[0], info[1]);
-      RunOptions options;
-      options.parallel = &engine_threads();
-      const Status s = p->run(args.inputs.span(), args.outputs.span(), options);
+      // The flat run(input0, ..., output0, ...) or run(inputs[], outputs[]).
+      Status s;
+      if (info.Length() == 0 || !info[0].IsArray()) {
+        s = run_flat(env, *p, info);
+      } else {
+        RunArgs args = collect_run_args(env, *p, info[0], info[1]);
+        RunOptions options;
+        options.parallel = &engine_threads();
+        s = p->run(args.inputs.span(), args.outputs.span(), options);
+      }
       if (!s.ok()) throw make_error(env, s);
       return env.Undefined();
     });

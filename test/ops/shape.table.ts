@@ -147,6 +147,47 @@ for (const row of sliceRows) {
     ref: (x) => refSlice(x!, ...row.want),
   });
 }
+// Many slices of one tensor: the gradient joins their cotangents (lanes of non-overlapping
+// windows along one axis, zero gaps between them) instead of padding each; slices with other steps
+// or cut along several axes are padded one by one. Each window is weighted differently so every
+// cotangent's position is checked.
+{
+  const windows: [number[], number[], number[]][] = [
+    [[0, 0], [3, 2], [1, 1]], // lane 1 of axis 1
+    [[0, 2], [3, 1], [1, 1]], // lane 1, adjacent
+    [[0, 5], [3, 3], [1, 1]], // lane 1, after a gap
+    [[0, 1], [3, 3], [1, 1]], // overlaps: lane 2
+    [[0, 9], [3, 1], [1, 1]], // lane 1 again, after a gap
+    [[0, 1], [3, 3], [1, 1]], // the same window twice: lane 3
+    [[1, 0], [1, 10], [1, 1]], // axis 0 alone
+    [[0, 0], [2, 5], [1, 2]], // step 2: padded
+    [[1, 3], [2, 4], [1, 1]], // cuts two axes: padded
+  ];
+  cases.push({
+    name: 'slice: many windows of one [3,10] tensor',
+    covers: ['slice'],
+    args: [a([3, 10])],
+    fn: (x) =>
+      wg.concat(
+        windows.map(([b, n, st], k) => wg.reshape(wg.mul(wg.square(wg.slice(x!, b, n, { step: st })), k + 1), [-1])),
+        0,
+      ),
+    ref: (x) => {
+      const parts = windows.map(([b, n, st], k) => ref.map(refSlice(x!, b, n, st), (v) => v * v * (k + 1)));
+      return refConcat(parts.map((q) => ref.reshape(q, [ref.size(q.shape)])), 0);
+    },
+  });
+  cases.push({
+    name: 'split into scalars: x[i+1] - x[i]^2',
+    covers: ['split'],
+    args: [a([9])],
+    fn: (x) => {
+      const xs = wg.split(x!, 9);
+      return wg.concat(xs.slice(0, 8).map((xi, i) => wg.sub(xs[i + 1]!, wg.mul(xi, xi))), 0);
+    },
+    ref: (x) => ({ shape: [8], data: Float64Array.from({ length: 8 }, (_, i) => x!.data[i + 1]! - x!.data[i]! ** 2) }),
+  });
+}
 for (const [shape, axes] of [
   [[3, 4], 0],
   [[3, 4], undefined],

@@ -5,10 +5,10 @@
  */
 import type { DType } from '../dtype.js';
 import { WengertError } from '../errors.js';
-import { activeGraph, type Graph } from '../graph.js';
+import { NO_IATTRS, activeGraph, type Graph, type Node } from '../graph.js';
 import { userCallSite } from '../callsite.js';
 import type { OpName } from '../generated/ops.js';
-import { MAX_RANK, broadcastShapes, fmt, type Shape } from '../shape.js';
+import { MAX_RANK, broadcastShapes, fmt, sameShape, type Shape } from '../shape.js';
 import { Tensor, type TensorLike } from '../tensor.js';
 
 /** A `WENGERT_SHAPE_MISMATCH` error naming the op and the call site. */
@@ -36,7 +36,8 @@ export function describe(x: unknown): string {
 export function context(op: string, operands: readonly unknown[], allowInt = false): { graph: Graph; dtype: DType } {
   let graph: Graph | undefined;
   let dtype: DType | undefined;
-  for (const [i, x] of operands.entries()) {
+  for (let i = 0; i < operands.length; i++) {
+    const x = operands[i];
     if (x instanceof Tensor) {
       if (graph !== undefined && x.graph !== graph) {
         throw new WengertError('WENGERT_TRACE', `wg.${op}: operands come from different traced functions (at ${userCallSite()})`);
@@ -71,20 +72,13 @@ export function lift(x: TensorLike, graph: Graph, dtype: DType): Tensor {
 }
 
 /** Record an IR node and return its tensor. */
-export function emit(graph: Graph, op: OpName, inputs: readonly Tensor[], shape: Shape, dtype: DType, iattrs: readonly number[] = []): Tensor {
+export function emit(graph: Graph, op: OpName, inputs: readonly Tensor[], shape: Shape, dtype: DType, iattrs: readonly number[] = NO_IATTRS): Tensor {
   if (shape.length > MAX_RANK) {
     throw shapeError(op, `the result would have rank ${shape.length} (shape ${fmt(shape)}); the engine supports rank <= ${MAX_RANK}`);
   }
-  return new Tensor(
-    graph.add(
-      op,
-      inputs.map((t) => t.node),
-      shape,
-      dtype,
-      iattrs,
-    ),
-    graph,
-  );
+  const nodes = new Array<Node>(inputs.length);
+  for (let i = 0; i < inputs.length; i++) nodes[i] = inputs[i]!.node;
+  return new Tensor(graph.add(op, nodes, shape, dtype, iattrs), graph);
 }
 
 /** @internal Record an elementwise unary IR op. */
@@ -96,6 +90,16 @@ export function unary(op: OpName, x: TensorLike): Tensor {
 
 /** @internal Record an elementwise binary IR op with NumPy broadcasting. */
 export function binary(op: OpName, a: TensorLike, b: TensorLike): Tensor {
+  if (a instanceof Tensor && b instanceof Tensor) {
+    // Two float tensors of one trace (the common case): no operand list, no lifting.
+    const an = a.node;
+    const bn = b.node;
+    if (a.graph === b.graph && an.dtype === bn.dtype && an.dtype !== 'int32') {
+      const shape = sameShape(an.shape, bn.shape) ? an.shape : broadcastShapes(an.shape, bn.shape);
+      if (shape === undefined) throw shapeError(op, `shapes ${fmt(an.shape)} and ${fmt(bn.shape)} do not broadcast`);
+      return emit(a.graph, op, [a, b], shape, an.dtype);
+    }
+  }
   const { graph, dtype } = context(op, [a, b]);
   const ta = lift(a, graph, dtype);
   const tb = lift(b, graph, dtype);

@@ -3,7 +3,7 @@
  * (slice, flip, concat, stack, split, pad, tile), indexing (gather, scatterAdd, oneHot) and cast.
  */
 import { argError, context, describe, emit, lift, shapeError, tensorArg } from './core.js';
-import { mul } from './elementwise.js';
+import { add, mul } from './elementwise.js';
 import { reduceSum } from './reduce.js';
 import { dtypeCode, type DType } from '../dtype.js';
 import { WengertError } from '../errors.js';
@@ -224,14 +224,19 @@ export function concat(xs: readonly TensorLike[], axis = 0): Tensor {
       throw shapeError('concat', `shapes ${ts.map((u) => fmt(u.shape)).join(', ')} differ outside axis ${a}`);
     }
   }
+  return concatTree(graph, dtype, ts, a);
+}
+
+/** `ts` (checked to agree outside `axis`) joined along `axis` by a balanced tree of two-input concats. */
+function concatTree(graph: Graph, dtype: DType, ts: readonly Tensor[], axis: number): Tensor {
   const join = (lo: number, hi: number): Tensor => {
     if (hi - lo === 1) return ts[lo]!;
     const mid = (lo + hi) >> 1;
     const l = join(lo, mid);
     const rr = join(mid, hi);
     const shape = [...l.shape];
-    shape[a] = l.shape[a]! + rr.shape[a]!;
-    return emit(graph, 'concat', [l, rr], shape, dtype, [a]);
+    shape[axis] = l.shape[axis]! + rr.shape[axis]!;
+    return emit(graph, 'concat', [l, rr], shape, dtype, [axis]);
   };
   return join(0, ts.length);
 }
@@ -446,6 +451,77 @@ export function sliceVjp(g: Tensor, iattrs: readonly number[], x: Tensor): Tenso
     hi.push(dim - 1 - (first + (n - 1) * Math.abs(s)));
   }
   return padIR(flip(g, flipAxes), new Tensor(g.graph.scalar(0, g.dtype), g.graph), lo, hi, interior);
+}
+
+/** @internal The cotangent `g` of one slice of a tensor (the slice node's `iattrs`: begin..., step...). */
+export interface SliceCotangent {
+  readonly g: Tensor;
+  readonly iattrs: readonly number[];
+}
+
+/**
+ * @internal Cotangent of `x` from all of its slices that got one: Σ_k sliceVjp(g_k), built in time
+ * linear in their number rather than one full-size pad per slice (n slices of a length-n vector
+ * would cost n² otherwise). Slices that cut one axis with step 1 and are full along every other
+ * axis are sorted by start and dealt into lanes of non-overlapping slices; each lane becomes one
+ * balanced concat tree of its cotangents and zero gaps. The lanes and the remaining slices (other
+ * steps or several cut axes, padded one by one) are summed in a fixed order.
+ */
+export function slicesVjp(x: Tensor, pieces: readonly SliceCotangent[]): Tensor {
+  const r = x.rank;
+  const rest: SliceCotangent[] = [];
+  const byAxis = new Map<number, { begin: number; end: number; piece: SliceCotangent }[]>();
+  for (const p of pieces) {
+    let axis = -1;
+    let ok = r > 0;
+    for (let d = 0; d < r && ok; d++) {
+      const full = p.iattrs[d] === 0 && p.iattrs[r + d] === 1 && p.g.shape[d] === x.shape[d];
+      if (full) continue;
+      if (axis >= 0 || p.iattrs[r + d] !== 1 || p.g.shape[d] === 0) ok = false;
+      axis = d;
+    }
+    if (!ok) {
+      rest.push(p);
+      continue;
+    }
+    if (axis < 0) axis = 0;
+    const begin = p.iattrs[axis]!;
+    let group = byAxis.get(axis);
+    if (group === undefined) byAxis.set(axis, (group = []));
+    group.push({ begin, end: begin + p.g.shape[axis]!, piece: p });
+  }
+  const terms: Tensor[] = [];
+  for (const [axis, group] of byAxis) {
+    group.sort((u, v) => u.begin - v.begin); // stable: equal starts keep their order
+    const lanes: { end: number; items: typeof group }[] = [];
+    for (const item of group) {
+      let lane = lanes.find((l) => l.end <= item.begin);
+      if (lane === undefined) lanes.push((lane = { end: 0, items: [] }));
+      lane.items.push(item);
+      lane.end = item.end;
+    }
+    const dim = x.shape[axis]!;
+    const zeros = (len: number): Tensor => broadcastTo(new Tensor(x.graph.scalar(0, x.dtype), x.graph), x.shape.map((d, i) => (i === axis ? len : d)));
+    for (const lane of lanes) {
+      if (lane.items.length === 1) {
+        terms.push(sliceVjp(lane.items[0]!.piece.g, lane.items[0]!.piece.iattrs, x));
+        continue;
+      }
+      const parts: Tensor[] = [];
+      let at = 0;
+      for (const item of lane.items) {
+        if (item.begin > at) parts.push(zeros(item.begin - at));
+        parts.push(item.piece.g);
+        at = item.end;
+      }
+      if (at < dim) parts.push(zeros(dim - at));
+      terms.push(concatTree(x.graph, x.dtype, parts, axis));
+    }
+  }
+  for (const p of rest) terms.push(sliceVjp(p.g, p.iattrs, x));
+  let sum = terms[0]!;
+  for (let k = 1; k < terms.length; k++) sum = add(sum, terms[k]!);
+  return sum;
 }
 
 /** @internal Cotangents of x and value for `pad`. */
