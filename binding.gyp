@@ -16,6 +16,7 @@
       "sources": [
         "native/src/addon.cpp",
         "native/src/async_job.cpp",
+        "native/src/addon_optim.cpp",
         "native/src/status.cpp",
         "native/src/format.cpp",
         "native/src/kernels.cpp",

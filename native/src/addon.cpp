@@ -17,6 +17,7 @@
 #include <string>
 #include <vector>
 
+#include "addon_optim.h"
 #include "async_job.h"
 #include "isa.h"
 #include "napi_util.h"
@@ -204,6 +205,7 @@ class Addon : public Napi::Addon<Addon> {
                              InstanceMethod<&Addon::IsaInUse>("isa", napi_enumerable),
                              InstanceMethod<&Addon::IsaAvailable>("isaAvailable", napi_enumerable),
                          });
+    register_optim(env, exports);
   }
 
  private:
