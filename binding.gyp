@@ -18,6 +18,7 @@
         "native/src/async_job.cpp",
         "native/src/status.cpp",
         "native/src/format.cpp",
+        "native/src/optim/least_squares.cpp",
         "native/src/kernels.cpp",
         "native/src/kernels_linalg.cpp",
         "native/src/kernels_reduce.cpp",
