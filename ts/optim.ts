@@ -120,7 +120,7 @@ export interface LeastSquaresOptions extends LeastSquaresMethodOptions {
 export interface OptimizeResult {
   /** The best point found. */
   readonly x: Float64Array;
-  /** The objective at x (for least squares, the cost). */
+  /** The objective at x; for least squares Σ wᵢ ρ(rᵢ²) = 2·cost (the (weighted) residual sum of squares for the linear loss). */
   readonly value: number;
   /** The gradient at x. */
   readonly grad: Float64Array;
@@ -137,7 +137,7 @@ export interface OptimizeResult {
 
 /** The result of {@link leastSquares}: the {@link OptimizeResult} fields plus the fit's statistics. */
 export interface LeastSquaresResult extends OptimizeResult {
-  /** ½Σ wᵢ ρ(rᵢ²) at x (equal to `value`). */
+  /** ½Σ wᵢ ρ(rᵢ²) at x (half of `value`). */
   readonly cost: number;
   /** The residuals r(x), unweighted, flattened row-major. */
   readonly residuals: Float64Array;
@@ -417,12 +417,15 @@ function runSync<R extends OptimizeResult>(prep: Prepared): R[] {
   }
 }
 
-async function runAsync<R extends OptimizeResult>(prep: Prepared, signal: AbortSignal | undefined, onProgress: ((p: FitProgress) => void) | undefined): Promise<R[]> {
+async function runAsync<R extends OptimizeResult>(what: string, prep: Prepared, signal: AbortSignal | undefined, onProgress: ((p: FitProgress) => void) | undefined): Promise<R[]> {
   try {
     const jobOptions: { signal?: AbortSignal; onProgress?: (p: FitProgress) => void } = {};
     if (signal !== undefined) jobOptions.signal = signal;
     if (onProgress !== undefined) jobOptions.onProgress = onProgress;
-    return finish<R>(await nativeBinding().optimFitAsync(prep.groups, prep.options, jobOptions));
+    const raw = await nativeBinding().optimFitAsync(prep.groups, prep.options, jobOptions);
+    // A signal that fired before the promise settled rejects it, even if the work had finished.
+    if (signal?.aborted === true) throw abortError(what);
+    return finish<R>(raw);
   } catch (err) {
     throw fromNative(err);
   }
@@ -462,7 +465,7 @@ export function minimize(fn: TracedFunction, x0: ArrayLike<number> | number, opt
 export async function minimizeAsync(fn: TracedFunction, x0: ArrayLike<number> | number, options?: MinimizeOptions): Promise<OptimizeResult> {
   checkSignal('wg.minimizeAsync', options?.signal);
   const prep = prepare('wg.minimizeAsync', 'minimize', fn, [singleProblem(options, x0)], options);
-  return (await runAsync<OptimizeResult>(prep, options?.signal, undefined))[0]!;
+  return (await runAsync<OptimizeResult>('wg.minimizeAsync', prep, options?.signal, undefined))[0]!;
 }
 
 /**
@@ -491,7 +494,7 @@ export function leastSquares(residualFn: TracedFunction, x0: ArrayLike<number> |
 export async function leastSquaresAsync(residualFn: TracedFunction, x0: ArrayLike<number> | number, options?: LeastSquaresOptions): Promise<LeastSquaresResult> {
   checkSignal('wg.leastSquaresAsync', options?.signal);
   const prep = prepare('wg.leastSquaresAsync', 'leastSquares', residualFn, [singleProblem(options, x0)], options);
-  return (await runAsync<LeastSquaresResult>(prep, options?.signal, undefined))[0]!;
+  return (await runAsync<LeastSquaresResult>('wg.leastSquaresAsync', prep, options?.signal, undefined))[0]!;
 }
 
 function fitKind(what: string, options: FitManyOptions | undefined): Kind {
@@ -540,6 +543,6 @@ export async function fitManyAsync(residualFn: TracedFunction, problems: readonl
   checkSignal('wg.fitManyAsync', options?.signal);
   if (options?.onProgress !== undefined && typeof options.onProgress !== 'function') throw invalid('wg.fitManyAsync', 'onProgress must be a function');
   const prep = prepare('wg.fitManyAsync', fitKind('wg.fitManyAsync', options), residualFn, problems, options as MinimizeMethodOptions & LeastSquaresMethodOptions);
-  const results = await runAsync<OptimizeResult>(prep, options?.signal, options?.onProgress);
+  const results = await runAsync<OptimizeResult>('wg.fitManyAsync', prep, options?.signal, options?.onProgress);
   return { results, totals: totals(results, prep.shapes, start) };
 }
