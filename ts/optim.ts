@@ -52,13 +52,17 @@ export interface Bounds {
 
 /** Options every optimizer accepts. */
 export interface CommonOptimizeOptions {
-  /** Box constraints (L-BFGS-B for `minimize`, projected trust region for `leastSquares`). Not supported by `newton` and `adam`. */
+  /** Box constraints (L-BFGS-B or projected Adam for `minimize`, a projected trust region for `leastSquares`). Not supported by `newton`. */
   readonly bounds?: Bounds;
   /** Iteration limit (default 1000). */
   readonly maxIterations?: number;
   /** Limit on evaluations of the function and its derivatives together (default 10000). */
   readonly maxEvaluations?: number;
-  /** Gradient tolerance: stop when ‖g‖∞ ≤ gtol·max(1, |f|) (default 1e-8 for minimize, 1e-10 for leastSquares). */
+  /**
+   * Gradient tolerance. minimize: stop when the projected gradient's ‖g‖∞ ≤ gtol·max(1, |f|)
+   * (default 1e-8). leastSquares: stop when the largest cosine between the (effective) residual
+   * vector and a Jacobian column is ≤ gtol (MINPACK's test; default 1e-10).
+   */
   readonly gtol?: number;
   /** Relative change of the objective over an iteration below which it stops (default 1e-15). */
   readonly ftol?: number;
@@ -294,8 +298,8 @@ function nativeOptions(what: string, kind: Kind, o: (MinimizeMethodOptions & Lea
   if (kind === 'minimize') out.method = opts.method ?? 'lbfgs';
   if (kind === 'leastSquares' && opts.loss !== undefined) out.loss = opts.loss;
   if (opts.bounds !== undefined) {
-    if (kind === 'minimize' && (opts.method === 'newton' || opts.method === 'adam')) {
-      throw invalid(what, `bounds are supported by 'lbfgs' (L-BFGS-B) only, not by '${opts.method}'`);
+    if (kind === 'minimize' && opts.method === 'newton') {
+      throw invalid(what, "bounds are supported by 'lbfgs' (L-BFGS-B) and 'adam' (projected), not by 'newton'");
     }
     const lower = opts.bounds.lower === undefined ? undefined : toF64(what, 'bounds.lower', opts.bounds.lower, n);
     const upper = opts.bounds.upper === undefined ? undefined : toF64(what, 'bounds.upper', opts.bounds.upper, n);
