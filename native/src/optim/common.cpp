@@ -24,15 +24,15 @@ const char* stop_reason_name(StopReason reason) {
 namespace detail {
 
 bool lu_factor(double* a, int n, int* piv) {
-  double scale = 0;
-  for (int i = 0; i < n * n; ++i) scale = std::fmax(scale, std::fabs(a[i]));
-  if (!(scale > 0) || !std::isfinite(scale)) return false;
+  // Singular only if a pivot is exactly zero or not finite: the L-BFGS-B middle matrices mix
+  // pairs from very different scales, so a relative pivot threshold would reject sound matrices.
   for (int k = 0; k < n; ++k) {
     int best = k;
     for (int i = k + 1; i < n; ++i)
       if (std::fabs(a[i * n + k]) > std::fabs(a[best * n + k])) best = i;
     piv[k] = best;
-    if (!(std::fabs(a[best * n + k]) > 1e-14 * scale)) return false;
+    const double pivot = a[best * n + k];
+    if (pivot == 0 || !std::isfinite(pivot)) return false;
     if (best != k)
       for (int j = 0; j < n; ++j) std::swap(a[k * n + j], a[best * n + j]);
     const double inv = 1.0 / a[k * n + k];
@@ -46,10 +46,11 @@ bool lu_factor(double* a, int n, int* piv) {
 }
 
 void lu_solve(const double* a, int n, const int* piv, double* b) {
-  for (int k = 0; k < n; ++k) {
+  // The factorization swapped whole rows (multipliers included), so all swaps come first.
+  for (int k = 0; k < n; ++k)
     if (piv[k] != k) std::swap(b[k], b[piv[k]]);
+  for (int k = 0; k < n; ++k)
     for (int i = k + 1; i < n; ++i) b[i] -= a[i * n + k] * b[k];
-  }
   for (int i = n - 1; i >= 0; --i) {
     double s = b[i];
     for (int j = i + 1; j < n; ++j) s -= a[i * n + j] * b[j];

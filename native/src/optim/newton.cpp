@@ -262,6 +262,11 @@ Status minimize_newton(Problem& p, const double* x0) {
         return Status{};
       }
     } else if (delta <= p.options.xtol * norm_inf(x, n) || delta == 0) {
+      if (!finite) {
+        p.finish(x, f, g, iter, StopReason::non_finite,
+                 "the objective or its gradient was not finite at every trial point down to the step tolerance");
+        return Status{};
+      }
       p.finish(x, f, g, iter, StopReason::step_tolerance,
                "the trust region shrank below xtol relative to x without an acceptable step");
       return Status{};
