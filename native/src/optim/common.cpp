@@ -24,15 +24,15 @@ const char* stop_reason_name(StopReason reason) {
 namespace detail {
 
 bool lu_factor(double* a, int n, int* piv) {
-  double scale = 0;
-  for (int i = 0; i < n * n; ++i) scale = std::fmax(scale, std::fabs(a[i]));
-  if (!(scale > 0) || !std::isfinite(scale)) return false;
+  // Singular only if a pivot is exactly zero or not finite: the L-BFGS-B middle matrices mix
+  // pairs from very different scales, so a relative pivot threshold would reject sound matrices.
   for (int k = 0; k < n; ++k) {
     int best = k;
     for (int i = k + 1; i < n; ++i)
       if (std::fabs(a[i * n + k]) > std::fabs(a[best * n + k])) best = i;
     piv[k] = best;
-    if (!(std::fabs(a[best * n + k]) > 1e-14 * scale)) return false;
+    const double pivot = a[best * n + k];
+    if (pivot == 0 || !std::isfinite(pivot)) return false;
     if (best != k)
       for (int j = 0; j < n; ++j) std::swap(a[k * n + j], a[best * n + j]);
     const double inv = 1.0 / a[k * n + k];
@@ -46,10 +46,11 @@ bool lu_factor(double* a, int n, int* piv) {
 }
 
 void lu_solve(const double* a, int n, const int* piv, double* b) {
-  for (int k = 0; k < n; ++k) {
+  // The factorization swapped whole rows (multipliers included), so all swaps come first.
+  for (int k = 0; k < n; ++k)
     if (piv[k] != k) std::swap(b[k], b[piv[k]]);
+  for (int k = 0; k < n; ++k)
     for (int i = k + 1; i < n; ++i) b[i] -= a[i * n + k] * b[k];
-  }
   for (int i = n - 1; i >= 0; --i) {
     double s = b[i];
     for (int j = i + 1; j < n; ++j) s -= a[i * n + j] * b[j];
@@ -62,6 +63,18 @@ void lu_solve(const double* a, int n, const int* piv, double* b) {
 namespace {
 
 Status invalid(const std::string& message) { return Status::error(ErrorCode::invalid_argument, message); }
+
+// "minimize: <name>[<i>] <what>", built by appending (GCC 12 at -O3 warns falsely on
+// operator+ chains with a temporary; -Wrestrict).
+std::string at_index(const char* name, int i, const char* what) {
+  std::string s = "minimize: ";
+  s += name;
+  s += '[';
+  s += std::to_string(i);
+  s += "] ";
+  s += what;
+  return s;
+}
 
 // A non-negative, non-NaN tolerance (infinity is allowed: it stops at once).
 bool bad_tolerance(double v) { return !(v >= 0); }
@@ -85,17 +98,16 @@ Status validate(const Objective& objective, const double* x0, const MinimizeOpti
   if (!(o.beta2 >= 0 && o.beta2 < 1)) return invalid("minimize: beta2 must be in [0, 1)");
   if (!(o.eps >= 0) || !std::isfinite(o.eps)) return invalid("minimize: eps must be a finite number >= 0");
   for (int i = 0; i < n; ++i)
-    if (!std::isfinite(x0[i])) return invalid("minimize: x0[" + std::to_string(i) + "] is not finite");
+    if (!std::isfinite(x0[i])) return invalid(at_index("x0", i, "is not finite"));
   bool any_bound = false;
   for (int i = 0; i < n; ++i) {
     const double lo = o.bounds.lower ? o.bounds.lower[i] : -detail::kInf;
     const double hi = o.bounds.upper ? o.bounds.upper[i] : detail::kInf;
-    const std::string at = "[" + std::to_string(i) + "]";
-    if (std::isnan(lo)) return invalid("minimize: bounds.lower" + at + " is NaN");
-    if (std::isnan(hi)) return invalid("minimize: bounds.upper" + at + " is NaN");
-    if (lo == detail::kInf) return invalid("minimize: bounds.lower" + at + " is +Infinity");
-    if (hi == -detail::kInf) return invalid("minimize: bounds.upper" + at + " is -Infinity");
-    if (lo > hi) return invalid("minimize: bounds.lower" + at + " > bounds.upper" + at);
+    if (std::isnan(lo)) return invalid(at_index("bounds.lower", i, "is NaN"));
+    if (std::isnan(hi)) return invalid(at_index("bounds.upper", i, "is NaN"));
+    if (lo == detail::kInf) return invalid(at_index("bounds.lower", i, "is +Infinity"));
+    if (hi == -detail::kInf) return invalid(at_index("bounds.upper", i, "is -Infinity"));
+    if (lo > hi) return invalid(at_index("bounds.lower", i, "> bounds.upper at the same index"));
     any_bound = any_bound || std::isfinite(lo) || std::isfinite(hi);
   }
   if (any_bound && o.method == Method::newton)
@@ -126,8 +138,10 @@ Status minimize(Objective& objective, const double* x0, const MinimizeOptions& o
     }
     return Status::error(ErrorCode::internal, "minimize: unknown method");
   } catch (const std::bad_alloc&) {
-    return Status::error(ErrorCode::out_of_memory, "minimize: cannot allocate the workspace for " +
-                                                        std::to_string(n) + " variables");
+    std::string message = "minimize: cannot allocate the workspace for ";
+    message += std::to_string(n);
+    message += " variables";
+    return Status::error(ErrorCode::out_of_memory, message);
   }
 }
 

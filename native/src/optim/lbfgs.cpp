@@ -17,6 +17,7 @@
 // direction once before the method reports `failed`.
 #include <algorithm>
 #include <cmath>
+#include <limits>
 
 #include "minimize_internal.h"
 
@@ -48,14 +49,17 @@ struct LineSearch {
   Problem& p;
   double* xt;  // trial point and gradient
   double* gt;
+  double f_smallest = 0;  // f at the smallest finite trial step of the last run (f0 if none)
 
   SearchEnd run(const double* x, double f0, const double* d, double dg0, double a_init, double a_max,
                 double* xa, double* fa, double* ga, double* step, Status* status) {
     const int n = p.n;
+    const double x_inf = norm_inf(x, n), d_inf = norm_inf(d, n);
     double a_lo = 0, f_lo = f0, d_lo = dg0;
     bool have_lo = false;  // a_lo > 0 and (xa, fa, ga) hold its point
     int trials = 0, non_finite = 0;
-    double ft = 0, dt = 0;
+    double ft = 0, dt = 0, a_smallest = kInf;
+    f_smallest = f0;
     // Evaluates a trial; 0 finite, 1 non-finite, 2 out of budget, 3 objective error.
     auto trial = [&](double a) -> int {
       if (!p.budget_left()) return 2;
@@ -69,6 +73,7 @@ struct LineSearch {
         return 1;
       }
       dt = dot(gt, d, n);
+      if (a < a_smallest) a_smallest = a, f_smallest = ft;
       return 0;
     };
     auto keep = [&](double a) {
@@ -103,7 +108,10 @@ struct LineSearch {
         // Too far: step back halfway towards the last good point.
         a_bad = a;
         a = a_prev + 0.5 * (a - a_prev);
-        if (!(a > a_prev && a < a_bad)) return finish_partial(SearchEnd::non_finite);
+        // Stop once the step beyond the last good point is below rounding error of x.
+        if (!(a > a_prev && a < a_bad) ||
+            (a - a_prev) * d_inf <= std::numeric_limits<double>::epsilon() * x_inf)
+          return finish_partial(SearchEnd::non_finite);
         continue;
       }
       if (!sufficient(a, ft) || (a_prev > 0 && ft >= f_prev)) {
@@ -509,9 +517,13 @@ Status minimize_lbfgs(Problem& p, const double* x0) {
         just_reset = true;
         continue;
       }
+      if (std::fabs(search.f_smallest - f) <= 64 * std::numeric_limits<double>::epsilon() * std::fabs(f)) {
+        p.finish(x, f, g, iter, StopReason::function_tolerance,
+                 "f does not change measurably along the search direction: x is a minimum to rounding error");
+        return Status{};
+      }
       p.finish(x, f, g, iter, StopReason::failed,
-               "the line search found no point with sufficient decrease (the gradient may be inaccurate, or x "
-               "is at a minimum to rounding error)");
+               "the line search found no point with sufficient decrease (is the gradient consistent with f?)");
       return Status{};
     }
     just_reset = false;

@@ -99,7 +99,8 @@ inline bool x_change_small(const Problem& p, double step_inf, const double* x) {
   return step_inf <= p.options.xtol * norm_inf(x, p.n);
 }
 
-// Dense LU with partial pivoting of an n x n row-major matrix in place; false if singular.
+// Dense LU with partial pivoting of an n x n row-major matrix in place; false if a pivot is zero
+// or not finite.
 bool lu_factor(double* a, int n, int* piv);
 void lu_solve(const double* a, int n, const int* piv, double* b);
 

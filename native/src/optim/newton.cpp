@@ -125,7 +125,7 @@ double tr_subproblem(const double* a, const double* w, int n, double delta, doub
   }
   // Boundary solution: lambda in (lo, hi) with |p(lambda)| = delta.
   double lo = lo0, hi = lo0 + anorm / delta + wmax + 1;
-  while (norm_at(hi, nullptr) > delta) hi *= 2;  // safety; the bound above should already hold
+  for (int i = 0; i < 64 && norm_at(hi, nullptr) > delta; ++i) hi *= 2;  // safety; the bound above should hold
   double lam = (wmin > 0) ? 0 : std::min(hi, lo0 + std::max(1e-12 * std::max(1.0, wmax), anorm / delta * 1e-3));
   for (int it = 0; it < 200; ++it) {
     double q2 = 0;
@@ -262,6 +262,11 @@ Status minimize_newton(Problem& p, const double* x0) {
         return Status{};
       }
     } else if (delta <= p.options.xtol * norm_inf(x, n) || delta == 0) {
+      if (!finite) {
+        p.finish(x, f, g, iter, StopReason::non_finite,
+                 "the objective or its gradient was not finite at every trial point down to the step tolerance");
+        return Status{};
+      }
       p.finish(x, f, g, iter, StopReason::step_tolerance,
                "the trust region shrank below xtol relative to x without an acceptable step");
       return Status{};
