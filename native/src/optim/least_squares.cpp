@@ -46,11 +46,14 @@ constexpr double kDwarf = std::numeric_limits<double>::min();
 constexpr double kNaN = std::numeric_limits<double>::quiet_NaN();
 
 double enorm(int n, const double* v) {
-  // Two-pass scaled norm: safe against overflow and underflow for any finite input.
+  // The plain sum of squares unless it overflows or underflows; then a scaled second pass.
+  double s = 0;
+  for (int i = 0; i < n; ++i) s += v[i] * v[i];
+  if (s > 1e-280 && s < 1e280) return std::sqrt(s);
   double scale = 0;
   for (int i = 0; i < n; ++i) scale = std::max(scale, std::fabs(v[i]));
   if (scale == 0 || !std::isfinite(scale)) return scale;
-  double s = 0;
+  s = 0;
   for (int i = 0; i < n; ++i) {
     const double t = v[i] / scale;
     s += t * t;
@@ -331,6 +334,8 @@ Status validate(Residuals& problem, const double* x0, const LeastSquaresOptions&
   if (!(o.gtol >= 0)) return invalid("gtol must be >= 0");
   if (!(o.ftol >= 0)) return invalid("ftol must be >= 0");
   if (!(o.xtol >= 0)) return invalid("xtol must be >= 0");
+  if (!(o.initial_radius > 0) || !std::isfinite(o.initial_radius))
+    return invalid("initialRadius must be a finite positive number");
   if (o.loss != Loss::linear && o.loss != Loss::huber && o.loss != Loss::cauchy) return invalid("unknown loss");
   return {};
 }
@@ -387,7 +392,7 @@ Status least_squares(Residuals& problem, const double* x0, const LeastSquaresOpt
   const size_t mn = static_cast<size_t>(m) * n, nn = static_cast<size_t>(n) * n;
 
   // The whole workspace, allocated once.
-  std::vector<double> buf(2 * mn + 2 * static_cast<size_t>(m) + static_cast<size_t>(mm) * n + 2 * static_cast<size_t>(mm) +
+  std::vector<double> buf(2 * mn + 3 * static_cast<size_t>(m) + static_cast<size_t>(mm) * n + 2 * static_cast<size_t>(mm) +
                           mn + nn + nn + n + 16 * static_cast<size_t>(n));
   double* p = buf.data();
   auto take = [&p](size_t k) {
@@ -399,6 +404,7 @@ Status least_squares(Residuals& problem, const double* x0, const LeastSquaresOpt
   double* jac_t = take(mn);  // J at the trial point
   double* r = take(m);       // r at x
   double* r_t = take(m);     // r at the trial point
+  double* sw = take(m);      // sqrt of the weights
   double* a = take(static_cast<size_t>(mm) * n);  // effective Jacobian, free columns, column-major
   double* fe = take(mm);     // effective residuals at x
   double* qtf = take(mm);
@@ -434,12 +440,20 @@ Status least_squares(Residuals& problem, const double* x0, const LeastSquaresOpt
   const bool bounded = o.bounds.lower != nullptr || o.bounds.upper != nullptr;
   const double ftol = std::max(o.ftol, kEps), xtol = std::max(o.xtol, kEps), gtol = o.gtol;
 
+  // sqrt(w_i), for the linear loss.
+  for (int i = 0; i < m; ++i) sw[i] = w ? std::sqrt(w[i]) : 1.0;
   // Effective residuals and Jacobian at x from r, jac; returns the cost.
   auto effective = [&](const double* rv, const double* jv) {
     double total = 0;
     for (int i = 0; i < m; ++i) {
       double f, s;
-      total += loss.eval(rv[i], w ? w[i] : 1.0, &f, &s);
+      if (o.loss == Loss::linear) {
+        s = sw[i];
+        f = s * rv[i];
+        total += f * f;
+      } else {
+        total += loss.eval(rv[i], w ? w[i] : 1.0, &f, &s);
+      }
       fe[i] = f;
       const double* ji = jv + static_cast<size_t>(i) * n;
       double* ei = je + static_cast<size_t>(i) * n;
@@ -450,7 +464,14 @@ Status least_squares(Residuals& problem, const double* x0, const LeastSquaresOpt
   };
   auto cost_only = [&](const double* rv) {
     double total = 0, f, s;
-    for (int i = 0; i < m; ++i) total += loss.eval(rv[i], w ? w[i] : 1.0, &f, &s);
+    if (o.loss == Loss::linear) {
+      for (int i = 0; i < m; ++i) {
+        const double t = sw[i] * rv[i];
+        total += t * t;
+      }
+    } else {
+      for (int i = 0; i < m; ++i) total += loss.eval(rv[i], w ? w[i] : 1.0, &f, &s);
+    }
     return 0.5 * total;
   };
 
@@ -473,7 +494,6 @@ Status least_squares(Residuals& problem, const double* x0, const LeastSquaresOpt
   }
 
   double delta = 0, xnorm = 0, par = 0;
-  constexpr double kFactor = 100;  // initial radius: kFactor * ||D x0|| (MINPACK's choice)
   bool first = true;
   while (stop != StopReason::non_finite) {
     if (cost == 0) {
@@ -532,22 +552,17 @@ Status least_squares(Residuals& problem, const double* x0, const LeastSquaresOpt
       for (int k = 0; k < nf; ++k) diag[freev[k]] = acnorm[k] == 0 ? 1 : acnorm[k];
       for (int j = 0; j < n; ++j) wa3[j] = diag[j] * x[j];
       xnorm = enorm(n, wa3);
-      delta = kFactor * xnorm;
-      if (delta == 0) delta = kFactor;
+      delta = o.initial_radius * xnorm;
+      if (delta == 0) delta = o.initial_radius;
     }
 
-    // Scaled gradient test: max_j |cos(angle between f and column j)|.
-    const double fnorm = enorm(mm, fe);
+    // Scaled gradient test: max_j |g_j| / (||column j of Je|| sqrt(2 cost)), the cosine of the angle
+    // between the residual vector and column j for the linear loss. sqrt(2 cost) rather than ||f||:
+    // with a robust loss f is inflated where the curvature weight s_i is clipped.
+    const double fnorm = std::sqrt(2 * cost);
     double gnorm = 0;
-    if (fnorm != 0) {
-      for (int j = 0; j < nf; ++j) {
-        const int l = permv[j];
-        if (acnorm[l] == 0) continue;
-        double sum = 0;
-        for (int i = 0; i <= j; ++i) sum += rmat[i + j * nf] * (qtf[i] / fnorm);
-        gnorm = std::max(gnorm, std::fabs(sum / acnorm[l]));
-      }
-    }
+    for (int k = 0; k < nf; ++k)
+      if (acnorm[k] != 0) gnorm = std::max(gnorm, std::fabs(grad[freev[k]]) / (acnorm[k] * fnorm));
     if (gnorm <= gtol) {
       stop = StopReason::gradient_tolerance;
       message = "the scaled gradient is below gtol";
