@@ -45,10 +45,23 @@ constexpr double kEps = std::numeric_limits<double>::epsilon();
 constexpr double kDwarf = std::numeric_limits<double>::min();
 constexpr double kNaN = std::numeric_limits<double>::quiet_NaN();
 
+// sum a_i b_i with four partial sums: the short vectors here (m ~ 50) are latency bound otherwise.
+double dot(int n, const double* a, const double* b) {
+  double s0 = 0, s1 = 0, s2 = 0, s3 = 0;
+  int i = 0;
+  for (; i + 4 <= n; i += 4) {
+    s0 += a[i] * b[i];
+    s1 += a[i + 1] * b[i + 1];
+    s2 += a[i + 2] * b[i + 2];
+    s3 += a[i + 3] * b[i + 3];
+  }
+  for (; i < n; ++i) s0 += a[i] * b[i];
+  return (s0 + s1) + (s2 + s3);
+}
+
 double enorm(int n, const double* v) {
   // The plain sum of squares unless it overflows or underflows; then a scaled second pass.
-  double s = 0;
-  for (int i = 0; i < n; ++i) s += v[i] * v[i];
+  double s = dot(n, v, v);
   if (s > 1e-280 && s < 1e280) return std::sqrt(s);
   double scale = 0;
   for (int i = 0; i < n; ++i) scale = std::max(scale, std::fabs(v[i]));
@@ -87,14 +100,13 @@ void qr_pivot(int m, int n, double* a, int* perm, double* rdiag, double* acnorm,
     double ajnorm = enorm(m - j, cj + j);
     if (ajnorm != 0) {
       if (cj[j] < 0) ajnorm = -ajnorm;
-      for (int i = j; i < m; ++i) cj[i] /= ajnorm;
+      const double inv = 1 / ajnorm;
+      for (int i = j; i < m; ++i) cj[i] *= inv;
       cj[j] += 1;
       // Apply the reflection I - v v^T / v_j to the remaining columns; downdate their norms.
       for (int k = j + 1; k < n; ++k) {
         double* ck = a + static_cast<size_t>(k) * m;
-        double sum = 0;
-        for (int i = j; i < m; ++i) sum += cj[i] * ck[i];
-        const double t = sum / cj[j];
+        const double t = dot(m - j, cj + j, ck + j) / cj[j];
         for (int i = j; i < m; ++i) ck[i] -= t * cj[i];
         if (rdiag[k] != 0) {
           const double q = ck[j] / rdiag[k];
@@ -116,9 +128,7 @@ void apply_qt(int m, int n, const double* a, double* b) {
   for (int j = 0; j < n; ++j) {
     const double* cj = a + static_cast<size_t>(j) * m;
     if (cj[j] == 0) continue;
-    double sum = 0;
-    for (int i = j; i < m; ++i) sum += cj[i] * b[i];
-    const double t = -sum / cj[j];
+    const double t = -dot(m - j, cj + j, b + j) / cj[j];
     for (int i = j; i < m; ++i) b[i] += t * cj[i];
   }
 }
@@ -301,9 +311,17 @@ struct LossEval {
 };
 
 bool all_finite(size_t k, const double* v) {
-  for (size_t i = 0; i < k; ++i)
-    if (!std::isfinite(v[i])) return false;
-  return true;
+  // v * 0 is 0 for a finite v and NaN otherwise; no early exit, four independent sums.
+  double s0 = 0, s1 = 0, s2 = 0, s3 = 0;
+  size_t i = 0;
+  for (; i + 4 <= k; i += 4) {
+    s0 += v[i] * 0.0;
+    s1 += v[i + 1] * 0.0;
+    s2 += v[i + 2] * 0.0;
+    s3 += v[i + 3] * 0.0;
+  }
+  for (; i < k; ++i) s0 += v[i] * 0.0;
+  return (s0 + s1) + (s2 + s3) == 0;
 }
 
 Status invalid(const std::string& what) { return Status::error(ErrorCode::invalid_argument, "leastSquares: " + what); }
@@ -342,14 +360,14 @@ Status validate(Residuals& problem, const double* x0, const LeastSquaresOptions&
 
 // Covariance s^2 (Je^T Je)^-1 from a fresh QR of the column-normalized effective Jacobian.
 // Returns false (covariance NaN) when m <= n or the matrix is numerically rank-deficient.
-void covariance(int m, int n, const double* je /* m*n row-major */, double s2, double* cov, double* a,
+void covariance(int m, int n, const double* je /* m*n column-major */, double s2, double* cov, double* a,
                 int* perm, double* rdiag, double* acnorm, double* wa, double* rinv) {
   const size_t nn = static_cast<size_t>(n) * n;
   std::fill(cov, cov + nn, kNaN);
   if (m <= n || !std::isfinite(s2)) return;
   for (int j = 0; j < n; ++j) {
     double* cj = a + static_cast<size_t>(j) * m;
-    for (int i = 0; i < m; ++i) cj[i] = je[static_cast<size_t>(i) * n + j];
+    for (int i = 0; i < m; ++i) cj[i] = je[static_cast<size_t>(j) * m + i];
     const double norm = enorm(m, cj);
     if (norm == 0 || !std::isfinite(norm)) return;
     for (int i = 0; i < m; ++i) cj[i] /= norm;
@@ -392,7 +410,7 @@ Status least_squares(Residuals& problem, const double* x0, const LeastSquaresOpt
   const size_t mn = static_cast<size_t>(m) * n, nn = static_cast<size_t>(n) * n;
 
   // The whole workspace, allocated once.
-  std::vector<double> buf(2 * mn + 3 * static_cast<size_t>(m) + static_cast<size_t>(mm) * n + 2 * static_cast<size_t>(mm) +
+  std::vector<double> buf(2 * mn + 4 * static_cast<size_t>(m) + static_cast<size_t>(mm) * n + 2 * static_cast<size_t>(mm) +
                           mn + nn + nn + n + 16 * static_cast<size_t>(n));
   double* p = buf.data();
   auto take = [&p](size_t k) {
@@ -408,7 +426,8 @@ Status least_squares(Residuals& problem, const double* x0, const LeastSquaresOpt
   double* a = take(static_cast<size_t>(mm) * n);  // effective Jacobian, free columns, column-major
   double* fe = take(mm);     // effective residuals at x
   double* qtf = take(mm);
-  double* je = take(mn);     // effective Jacobian at x, row-major, all columns
+  double* je = take(mn);     // effective Jacobian at x, column-major, all columns
+  double* rs = take(m);      // row scales of the effective Jacobian
   double* rmat = take(nn);   // R (n_free x n_free, column-major)
   double* rinv = take(nn + n);
   double* x = take(n);
@@ -445,30 +464,26 @@ Status least_squares(Residuals& problem, const double* x0, const LeastSquaresOpt
   // Effective residuals and Jacobian at x from r, jac; returns the cost.
   auto effective = [&](const double* rv, const double* jv) {
     double total = 0;
-    for (int i = 0; i < m; ++i) {
-      double f, s;
-      if (o.loss == Loss::linear) {
-        s = sw[i];
-        f = s * rv[i];
-        total += f * f;
-      } else {
-        total += loss.eval(rv[i], w ? w[i] : 1.0, &f, &s);
-      }
-      fe[i] = f;
-      const double* ji = jv + static_cast<size_t>(i) * n;
-      double* ei = je + static_cast<size_t>(i) * n;
-      for (int j = 0; j < n; ++j) ei[j] = s * ji[j];
+    if (o.loss == Loss::linear) {
+      for (int i = 0; i < m; ++i) fe[i] = sw[i] * rv[i];
+      std::memcpy(rs, sw, sizeof(double) * m);
+      total = dot(m, fe, fe);
+    } else {
+      for (int i = 0; i < m; ++i) total += loss.eval(rv[i], w ? w[i] : 1.0, &fe[i], &rs[i]);
+    }
+    for (int j = 0; j < n; ++j) {
+      double* ej = je + static_cast<size_t>(j) * m;
+      for (int i = 0; i < m; ++i) ej[i] = rs[i] * jv[static_cast<size_t>(i) * n + j];
     }
     for (int i = m; i < mm; ++i) fe[i] = 0;
     return 0.5 * total;
   };
   auto cost_only = [&](const double* rv) {
     double total = 0, f, s;
-    if (o.loss == Loss::linear) {
-      for (int i = 0; i < m; ++i) {
-        const double t = sw[i] * rv[i];
-        total += t * t;
-      }
+    if (o.loss == Loss::linear && !w) {
+      total = dot(m, rv, rv);
+    } else if (o.loss == Loss::linear) {
+      for (int i = 0; i < m; ++i) total += w[i] * rv[i] * rv[i];
     } else {
       for (int i = 0; i < m; ++i) total += loss.eval(rv[i], w ? w[i] : 1.0, &f, &s);
     }
@@ -514,10 +529,8 @@ Status least_squares(Residuals& problem, const double* x0, const LeastSquaresOpt
     ++iterations;
 
     // Gradient and the free set.
-    for (int j = 0; j < n; ++j) grad[j] = 0;
-    for (int i = 0; i < m; ++i) {
-      const double* ei = je + static_cast<size_t>(i) * n;
-      for (int j = 0; j < n; ++j) grad[j] += ei[j] * fe[i];
+    for (int j = 0; j < n; ++j) {
+      grad[j] = dot(m, je + static_cast<size_t>(j) * m, fe);
     }
     int nf = 0;
     for (int j = 0; j < n; ++j) {
@@ -533,7 +546,7 @@ Status least_squares(Residuals& problem, const double* x0, const LeastSquaresOpt
     for (int k = 0; k < nf; ++k) {
       double* ck = a + static_cast<size_t>(k) * mm;
       const int j = freev[k];
-      for (int i = 0; i < m; ++i) ck[i] = je[static_cast<size_t>(i) * n + j];
+      std::memcpy(ck, je + static_cast<size_t>(j) * m, sizeof(double) * m);
       for (int i = m; i < mm; ++i) ck[i] = 0;
     }
     qr_pivot(mm, nf, a, permv, rdiag, wa1, wa2);
@@ -617,9 +630,8 @@ Status least_squares(Residuals& problem, const double* x0, const LeastSquaresOpt
           dirder = -(jsn2 + par * pnorm * pnorm) / (2 * cost);
         } else {
           for (int i = 0; i < m; ++i) {
-            const double* ei = je + static_cast<size_t>(i) * n;
             double sum = 0;
-            for (int j = 0; j < n; ++j) sum += ei[j] * step[j];
+            for (int j = 0; j < n; ++j) sum += je[static_cast<size_t>(j) * m + i] * step[j];
             jsn2 += sum * sum;
           }
           for (int j = 0; j < n; ++j) gts += grad[j] * step[j];
@@ -698,9 +710,7 @@ Status least_squares(Residuals& problem, const double* x0, const LeastSquaresOpt
   if (stop == StopReason::non_finite) return {};
   cost = effective(r, jac);
   for (int j = 0; j < n; ++j) {
-    double sum = 0;
-    for (int i = 0; i < m; ++i) sum += je[static_cast<size_t>(i) * n + j] * fe[i];
-    res->grad[j] = sum;
+    res->grad[j] = dot(m, je + static_cast<size_t>(j) * m, fe);
   }
   double ss = 0;
   for (int i = 0; i < m; ++i) ss += fe[i] * fe[i];
