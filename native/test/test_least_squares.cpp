@@ -66,25 +66,28 @@ class Fn : public Residuals {
   F f_;
 };
 
-// A one-predictor regression model: value at x and d value / d b_j into g.
-using Model = double (*)(const double* b, double x, double* g);
+// A regression model: value at (x, x2) and d value / d b_j into g (x2: Nelson's second predictor).
+using Model = double (*)(const double* b, double x, double x2, double* g);
 
 // Residuals r_i = y_i - model(b, x_i) of a NIST problem.
 class Regression : public Residuals {
  public:
-  Regression(const NistData& d, Model model) : d_(d), model_(model) {}
+  Regression(const NistData& d, Model model) : d_(d), model_(model) {
+    for (double v : d.y) y_.push_back(d.log_response ? std::log(v) : v);
+    for (size_t i = 0; i < d.x.size(); ++i) x2_.push_back(d.x2.empty() ? 0.0 : d.x2[i]);
+  }
   int n() const override { return static_cast<int>(d_.certified.size()); }
   int m() const override { return static_cast<int>(d_.x.size()); }
   Status residuals(const double* b, double* r) override {
     double g[16];
-    for (int i = 0; i < m(); ++i) r[i] = d_.y[i] - model_(b, d_.x[i], g);
+    for (int i = 0; i < m(); ++i) r[i] = y_[i] - model_(b, d_.x[i], x2_[i], g);
     return {};
   }
   Status residuals_jacobian(const double* b, double* r, double* jac) override {
     const int n = this->n();
     for (int i = 0; i < m(); ++i) {
       double g[16];
-      r[i] = d_.y[i] - model_(b, d_.x[i], g);
+      r[i] = y_[i] - model_(b, d_.x[i], x2_[i], g);
       for (int j = 0; j < n; ++j) jac[i * n + j] = -g[j];
     }
     return {};
@@ -93,15 +96,16 @@ class Regression : public Residuals {
  private:
   const NistData& d_;
   Model model_;
+  std::vector<double> y_, x2_;
 };
 
-double misra1a(const double* b, double x, double* g) {
+double misra1a(const double* b, double x, double, double* g) {
   const double e = std::exp(-b[1] * x);
   g[0] = 1 - e;
   g[1] = b[0] * x * e;
   return b[0] * (1 - e);
 }
-double mgh09(const double* b, double x, double* g) {
+double mgh09(const double* b, double x, double, double* g) {
   const double num = x * x + x * b[1], den = x * x + x * b[2] + b[3];
   g[0] = num / den;
   g[1] = b[0] * x / den;
@@ -109,14 +113,14 @@ double mgh09(const double* b, double x, double* g) {
   g[3] = -b[0] * num / (den * den);
   return b[0] * num / den;
 }
-double mgh10(const double* b, double x, double* g) {
+double mgh10(const double* b, double x, double, double* g) {
   const double e = std::exp(b[1] / (x + b[2]));
   g[0] = e;
   g[1] = b[0] * e / (x + b[2]);
   g[2] = -b[0] * e * b[1] / ((x + b[2]) * (x + b[2]));
   return b[0] * e;
 }
-double thurber(const double* b, double x, double* g) {
+double thurber(const double* b, double x, double, double* g) {
   const double x2 = x * x, x3 = x2 * x;
   const double num = b[0] + b[1] * x + b[2] * x2 + b[3] * x3;
   const double den = 1 + b[4] * x + b[5] * x2 + b[6] * x3;
@@ -130,7 +134,7 @@ double thurber(const double* b, double x, double* g) {
   g[6] = -q * x3 / den;
   return q;
 }
-double eckerle4(const double* b, double x, double* g) {
+double eckerle4(const double* b, double x, double, double* g) {
   const double u = (x - b[2]) / b[1];
   const double e = std::exp(-0.5 * u * u);
   const double v = b[0] / b[1] * e;
@@ -139,7 +143,7 @@ double eckerle4(const double* b, double x, double* g) {
   g[2] = v * u / b[1];
   return v;
 }
-double rat43(const double* b, double x, double* g) {
+double rat43(const double* b, double x, double, double* g) {
   const double e = std::exp(b[1] - b[2] * x);
   const double base = 1 + e;
   const double v = b[0] * std::pow(base, -1 / b[3]);
@@ -149,7 +153,7 @@ double rat43(const double* b, double x, double* g) {
   g[3] = v * std::log(base) / (b[3] * b[3]);
   return v;
 }
-double bennett5(const double* b, double x, double* g) {
+double bennett5(const double* b, double x, double, double* g) {
   const double base = b[1] + x;
   const double v = b[0] * std::pow(base, -1 / b[2]);
   g[0] = v / b[0];
@@ -157,7 +161,7 @@ double bennett5(const double* b, double x, double* g) {
   g[2] = v * std::log(base) / (b[2] * b[2]);
   return v;
 }
-double lanczos(const double* b, double x, double* g) {
+double lanczos(const double* b, double x, double, double* g) {
   double v = 0;
   for (int k = 0; k < 3; ++k) {
     const double e = std::exp(-b[2 * k + 1] * x);
@@ -167,13 +171,13 @@ double lanczos(const double* b, double x, double* g) {
   }
   return v;
 }
-double misra1b(const double* b, double x, double* g) {
+double misra1b(const double* b, double x, double, double* g) {
   const double u = 1 + b[1] * x / 2;
   g[0] = 1 - 1 / (u * u);
   g[1] = b[0] * x / (u * u * u);
   return b[0] * g[0];
 }
-double chwirut(const double* b, double x, double* g) {
+double chwirut(const double* b, double x, double, double* g) {
   const double e = std::exp(-b[0] * x), den = b[1] + b[2] * x;
   const double v = e / den;
   g[0] = -x * v;
@@ -181,19 +185,68 @@ double chwirut(const double* b, double x, double* g) {
   g[2] = -v * x / den;
   return v;
 }
-double danwood(const double* b, double x, double* g) {
+double danwood(const double* b, double x, double, double* g) {
   const double p = std::pow(x, b[1]);
   g[0] = p;
   g[1] = b[0] * p * std::log(x);
   return b[0] * p;
 }
-double rat42(const double* b, double x, double* g) {
+double rat42(const double* b, double x, double, double* g) {
   const double e = std::exp(b[1] - b[2] * x);
   const double v = b[0] / (1 + e);
   g[0] = 1 / (1 + e);
   g[1] = -v * e / (1 + e);
   g[2] = v * e * x / (1 + e);
   return v;
+}
+
+double gauss(const double* b, double x, double, double* g) {
+  const double e0 = std::exp(-b[1] * x);
+  const double u1 = (x - b[3]) / b[4], e1 = std::exp(-u1 * u1);
+  const double u2 = (x - b[6]) / b[7], e2 = std::exp(-u2 * u2);
+  g[0] = e0, g[1] = -b[0] * x * e0;
+  g[2] = e1, g[3] = b[2] * e1 * 2 * u1 / b[4], g[4] = b[2] * e1 * 2 * u1 * u1 / b[4];
+  g[5] = e2, g[6] = b[5] * e2 * 2 * u2 / b[7], g[7] = b[5] * e2 * 2 * u2 * u2 / b[7];
+  return b[0] * e0 + b[2] * e1 + b[5] * e2;
+}
+double kirby2(const double* b, double x, double, double* g) {
+  const double num = b[0] + b[1] * x + b[2] * x * x, den = 1 + b[3] * x + b[4] * x * x, q = num / den;
+  g[0] = 1 / den, g[1] = x / den, g[2] = x * x / den, g[3] = -q * x / den, g[4] = -q * x * x / den;
+  return q;
+}
+double nelson(const double* b, double x1, double x2, double* g) {
+  const double e = std::exp(-b[2] * x2);
+  g[0] = 1, g[1] = -x1 * e, g[2] = b[1] * x1 * x2 * e;
+  return b[0] - b[1] * x1 * e;
+}
+double mgh17(const double* b, double x, double, double* g) {
+  const double e4 = std::exp(-x * b[3]), e5 = std::exp(-x * b[4]);
+  g[0] = 1, g[1] = e4, g[2] = e5, g[3] = -b[1] * x * e4, g[4] = -b[2] * x * e5;
+  return b[0] + b[1] * e4 + b[2] * e5;
+}
+double misra1c(const double* b, double x, double, double* g) {
+  const double u = 1 + 2 * b[1] * x, p = 1 / std::sqrt(u);
+  g[0] = 1 - p, g[1] = b[0] * x * p / u;
+  return b[0] * (1 - p);
+}
+double misra1d(const double* b, double x, double, double* g) {
+  const double u = 1 + b[1] * x;
+  g[0] = b[1] * x / u, g[1] = b[0] * x / (u * u);
+  return b[0] * b[1] * x / u;
+}
+double roszman1(const double* b, double x, double, double* g) {
+  const double d = x - b[3], q = b[2] / d, den = M_PI * (1 + q * q);
+  g[0] = 1, g[1] = -x, g[2] = -1 / (d * den), g[3] = -q / (d * den);
+  return b[0] - b[1] * x - std::atan(q) / M_PI;
+}
+double enso(const double* b, double x, double, double* g) {
+  const double w = 2 * M_PI * x / 12, w4 = 2 * M_PI * x / b[3], w7 = 2 * M_PI * x / b[6];
+  const double c4 = std::cos(w4), s4 = std::sin(w4), c7 = std::cos(w7), s7 = std::sin(w7);
+  g[0] = 1, g[1] = std::cos(w), g[2] = std::sin(w);
+  g[4] = c4, g[5] = s4, g[7] = c7, g[8] = s7;
+  g[3] = (b[4] * s4 - b[5] * c4) * w4 / b[3];  // d/d b4 of b5 cos(w4) + b6 sin(w4), dw4/db4 = -w4/b4
+  g[6] = (b[7] * s7 - b[8] * c7) * w7 / b[6];
+  return b[0] + b[1] * g[1] + b[2] * g[2] + b[4] * c4 + b[5] * s4 + b[7] * c7 + b[8] * s7;
 }
 
 Model model_for(const std::string& name) {
@@ -204,7 +257,17 @@ Model model_for(const std::string& name) {
   if (name == "Eckerle4") return eckerle4;
   if (name == "Rat43") return rat43;
   if (name == "Bennett5") return bennett5;
-  if (name == "Lanczos1" || name == "Lanczos3") return lanczos;
+  if (name == "Lanczos1" || name == "Lanczos2" || name == "Lanczos3") return lanczos;
+  if (name == "Gauss1" || name == "Gauss2" || name == "Gauss3") return gauss;
+  if (name == "Kirby2") return kirby2;
+  if (name == "Hahn1") return thurber;
+  if (name == "Nelson") return nelson;
+  if (name == "MGH17") return mgh17;
+  if (name == "Misra1c") return misra1c;
+  if (name == "Misra1d") return misra1d;
+  if (name == "Roszman1") return roszman1;
+  if (name == "ENSO") return enso;
+  if (name == "Chwirut1") return chwirut;
   if (name == "Misra1b") return misra1b;
   if (name == "Chwirut2") return chwirut;
   if (name == "DanWood") return danwood;

@@ -29,6 +29,42 @@
 // step tends to a scaled steepest-descent step that needs no projection, so progress is always
 // possible away from a (projected-gradient) stationary point. x0 outside the box is projected
 // onto it.
+//
+// Convergence (options; the defaults meet the NIST StRD target, parameter LRE >= 6, from both
+// NIST starts):
+//   gtol (1e-10): max_j |g_j| / (||column j of Je|| sqrt(2 cost)) <= gtol over the free variables,
+//     g the gradient of the cost — the cosine between the residual vector and each column for the
+//     linear loss (MINPACK's test). An exactly zero cost also stops here.
+//   ftol (1e-15): both the actual and the predicted relative reduction of the cost in a step are
+//     <= ftol (and the ratio of the two <= 2).
+//   xtol (1e-15): the trust radius Delta <= xtol * ||D x||.
+//   ftol and xtol below machine epsilon act as epsilon: the defaults mean "until no further
+//   progress is possible in double precision"; on the NIST problems that costs a few iterations
+//   more than MINPACK's customary sqrt(epsilon) and buys the last digits.
+//   Evaluations: every call of residuals_jacobian counts once (the start and each trial point;
+//   residuals() is never called). Iterations: one per factorization of the Jacobian (each but
+//   possibly the last ends with an accepted step). options.cancel is polled once per iteration.
+//   A trial point with a non-finite residual or Jacobian entry is rejected and Delta shrinks to at
+//   most a quarter;
+//   at the start it ends the run with StopReason::non_finite.
+//
+// Result conventions:
+//   cost  = 1/2 sum_i w_i rho(r_i^2) at x.
+//   value = 2 cost; for the linear loss that is sum_i w_i r_i^2, the NIST StRD / MGH objective
+//           (sum of squares, no 1/2).
+//   grad  = the gradient of cost (not of value): J^T W r for the linear loss.
+//   residuals, jacobian: r(x) and J(x) as the problem returned them (unweighted).
+//   covariance = s^2 (Je^T Je)^-1, s^2 = ||f||^2 / (m - n); for the linear loss that is
+//           s^2 (J^T W J)^-1 with s^2 = sum w_i r_i^2 / (m - n). It comes from a pivoted QR of Je
+//           with unit-norm columns (R^-1 R^-T with the pivoting and column scaling undone) and is
+//           NaN when m <= n or Je is numerically rank-deficient (|R_kk| <= max(m, n) eps |R_11|).
+//           Assumptions: independent errors, weights proportional to 1/sigma_i^2 (s^2 estimates the
+//           constant), the model linear enough near x. With a robust loss it is the covariance of
+//           the reweighted problem at the solution (Je, f as above), an approximation.
+//           With bounds it is computed as if no bound were active (a variable held on a bound
+//           still gets its unconstrained linearized variance).
+//   std_errors = sqrt of the covariance's diagonal.
+//   x is always the best point found: only steps that lower the cost are taken.
 #include <algorithm>
 #include <cmath>
 #include <cstring>
