@@ -776,6 +776,11 @@ TEST(least_squares, limits_cancellation_and_non_finite_values) {
   REQUIRE(least_squares(problem, d.start1.data(), o, &res).ok());
   CHECK(res.status == StopReason::max_evaluations);
   CHECK_EQ(res.evaluations, 5);
+  o.max_evaluations = 1;  // the start only
+  REQUIRE(least_squares(problem, d.start1.data(), o, &res).ok());
+  CHECK(res.status == StopReason::max_evaluations);
+  CHECK_EQ(res.evaluations, 1);
+  CHECK(res.x == d.start1);
   // Cancellation is polled once per iteration: a set flag stops before the first step.
   std::atomic<bool> cancel{true};
   o = {};

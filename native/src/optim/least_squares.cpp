@@ -623,6 +623,11 @@ Status least_squares(Residuals& problem, const double* x0, const LeastSquaresOpt
     // Inner loop: find an acceptable step.
     bool accepted = false;
     while (!accepted) {
+      if (evaluations >= o.max_evaluations) {
+        stop = StopReason::max_evaluations;
+        message = "the evaluation limit (" + std::to_string(o.max_evaluations) + ") was reached";
+        break;
+      }
       par = lm_parameter(nf, rmat, permv, dsub, qtf, delta, par, wa3, sdiag, wa1, wa2);
       // Trial point, projected onto the box.
       bool clipped = false;
@@ -715,11 +720,6 @@ Status least_squares(Residuals& problem, const double* x0, const LeastSquaresOpt
       if (delta <= xtol * xnorm || delta == 0) {
         stop = StopReason::step_tolerance;
         message = "the trust region is below xtol relative to x";
-        break;
-      }
-      if (evaluations >= o.max_evaluations) {
-        stop = StopReason::max_evaluations;
-        message = "the evaluation limit (" + std::to_string(o.max_evaluations) + ") was reached";
         break;
       }
     }
