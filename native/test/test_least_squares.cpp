@@ -14,6 +14,7 @@
 #include <vector>
 
 #include "nist_data.h"
+#include "optim/lm_core.h"
 #include "optim/optim.h"
 #include "test.h"
 
@@ -911,4 +912,69 @@ TEST(least_squares, w5_batch_exponential_fits) {
               kFits, best, best_cpu, 1000 * best_cpu / kFits, ok, double(iterations) / kFits,
               double(evaluations) / kFits, eval_ms, sink == 12345.678 ? "!" : "");
   CHECK_EQ(ok, kFits);
+}
+
+// The linear-algebra core on its own (optim/lm_core.h).
+TEST(least_squares, pivoted_qr_factors_and_the_lm_parameter_meets_the_radius) {
+  using namespace wengert::optim::detail;
+  constexpr int m = 9, n = 4;
+  // Columns of very different scales, the last nearly a combination of the first two.
+  double a0[m * n];
+  for (int i = 0; i < m; ++i) {
+    a0[i] = 1e-3 * (1 + u01(i, 11));
+    a0[m + i] = 50 * (u01(i, 12) - 0.5);
+    a0[2 * m + i] = u01(i, 13);
+    a0[3 * m + i] = 1e3 * a0[i] + 0.02 * a0[m + i] + 1e-9 * u01(i, 14);
+  }
+  double a[m * n], rdiag[n], acnorm[n], wa[n];
+  int perm[n];
+  std::copy(a0, a0 + m * n, a);
+  qr_pivot(m, n, a, perm, rdiag, acnorm, wa);
+  for (int j = 0; j + 1 < n; ++j) CHECK(std::fabs(rdiag[j]) >= std::fabs(rdiag[j + 1]));
+  for (int j = 0; j < n; ++j) CHECK(near(acnorm[j], enorm(m, a0 + j * m), 1e-15));
+  // Q^T (column perm[j] of A) = column j of R: zero below the diagonal.
+  for (int j = 0; j < n; ++j) {
+    double c[m];
+    std::copy(a0 + perm[j] * m, a0 + perm[j] * m + m, c);
+    apply_qt(m, n, a, c);
+    const double scale = enorm(m, a0 + perm[j] * m);
+    for (int i = 0; i < j; ++i) CHECK(std::fabs(c[i] - a[i + j * m]) <= 1e-14 * scale);
+    CHECK(std::fabs(c[j] - rdiag[j]) <= 1e-14 * scale);
+    for (int i = j + 1; i < m; ++i) CHECK(std::fabs(c[i]) <= 1e-14 * scale);
+  }
+  // The LM parameter for b: ||D x|| within 10% of delta, and x solves (A^T A + par D^2) x = A^T b.
+  double b[m], qtb[m], d[n] = {2, 0.5, 1, 3};
+  for (int i = 0; i < m; ++i) b[i] = u01(i, 15) - 0.5;
+  std::copy(b, b + m, qtb);
+  apply_qt(m, n, a, qtb);
+  double r[n * n];
+  for (int j = 0; j < n; ++j)
+    for (int i = 0; i < n; ++i) r[i + j * n] = i < j ? a[i + j * m] : i == j ? rdiag[j] : 0;
+  for (double delta : {1e-4, 1e-2, 1.0, 1e6}) {
+    double x[n], sdiag[n], w1[n], w2[n], dx[n];
+    const double par = lm_parameter(n, r, perm, d, qtb, delta, 0, x, sdiag, w1, w2);
+    for (int j = 0; j < n; ++j) dx[j] = d[j] * x[j];
+    const double dxnorm = enorm(n, dx);
+    if (par > 0) {
+      CHECK(std::fabs(dxnorm - delta) <= 0.1 * delta);
+    } else {
+      CHECK(dxnorm <= 1.1 * delta);
+    }
+    // Normal-equations residual, relative to the size of its terms.
+    double worst = 0, size = 0;
+    for (int j = 0; j < n; ++j) {
+      double lhs = par * d[j] * d[j] * x[j], rhs = 0;
+      for (int i = 0; i < m; ++i) {
+        double ax = 0;
+        for (int k = 0; k < n; ++k) ax += a0[i + k * m] * x[k];
+        lhs += a0[i + j * m] * ax;
+        rhs += a0[i + j * m] * b[i];
+      }
+      worst = std::max(worst, std::fabs(lhs - rhs));
+      size = std::max(size, std::fabs(rhs));
+    }
+    std::printf("  delta %g: par %.3g, ||D x|| %.6g, normal-equations residual %.1e (of %.1e)\n", delta, par, dxnorm,
+                worst, size);
+    CHECK(worst <= 1e-6 * size);
+  }
 }

@@ -72,6 +72,7 @@
 #include <string>
 #include <utility>
 
+#include "lm_core.h"
 #include "optim.h"
 
 namespace wengert::optim {
@@ -80,6 +81,10 @@ namespace {
 constexpr double kEps = std::numeric_limits<double>::epsilon();
 constexpr double kDwarf = std::numeric_limits<double>::min();
 constexpr double kNaN = std::numeric_limits<double>::quiet_NaN();
+
+}  // namespace
+
+namespace detail {
 
 // sum a_i b_i with four partial sums: the short vectors here (m ~ 50) are latency bound otherwise.
 double dot(int n, const double* a, const double* b) {
@@ -301,6 +306,12 @@ double lm_parameter(int n, double* r, const int* perm, const double* d, const do
   }
   return par;
 }
+
+}  // namespace detail
+
+namespace {
+
+using namespace detail;
 
 // Per-residual loss terms: rho(s) for s = r^2, and the effective residual / Jacobian row scale.
 struct LossEval {
