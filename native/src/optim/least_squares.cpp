@@ -29,6 +29,42 @@
 // step tends to a scaled steepest-descent step that needs no projection, so progress is always
 // possible away from a (projected-gradient) stationary point. x0 outside the box is projected
 // onto it.
+//
+// Convergence (options; the defaults meet the NIST StRD target, parameter LRE >= 6, from both
+// NIST starts):
+//   gtol (1e-10): max_j |g_j| / (||column j of Je|| sqrt(2 cost)) <= gtol over the free variables,
+//     g the gradient of the cost — the cosine between the residual vector and each column for the
+//     linear loss (MINPACK's test). An exactly zero cost also stops here.
+//   ftol (1e-15): both the actual and the predicted relative reduction of the cost in a step are
+//     <= ftol (and the ratio of the two <= 2).
+//   xtol (1e-15): the trust radius Delta <= xtol * ||D x||.
+//   ftol and xtol below machine epsilon act as epsilon: the defaults mean "until no further
+//   progress is possible in double precision"; on the NIST problems that costs a few iterations
+//   more than MINPACK's customary sqrt(epsilon) and buys the last digits.
+//   Evaluations: every call of residuals_jacobian counts once (the start and each trial point;
+//   residuals() is never called). Iterations: one per factorization of the Jacobian (each but
+//   possibly the last ends with an accepted step). options.cancel is polled once per iteration.
+//   A trial point with a non-finite residual or Jacobian entry is rejected and Delta shrinks to at
+//   most a quarter;
+//   at the start it ends the run with StopReason::non_finite.
+//
+// Result conventions:
+//   cost  = 1/2 sum_i w_i rho(r_i^2) at x.
+//   value = 2 cost; for the linear loss that is sum_i w_i r_i^2, the NIST StRD / MGH objective
+//           (sum of squares, no 1/2).
+//   grad  = the gradient of cost (not of value): J^T W r for the linear loss.
+//   residuals, jacobian: r(x) and J(x) as the problem returned them (unweighted).
+//   covariance = s^2 (Je^T Je)^-1, s^2 = ||f||^2 / (m - n); for the linear loss that is
+//           s^2 (J^T W J)^-1 with s^2 = sum w_i r_i^2 / (m - n). It comes from a pivoted QR of Je
+//           with unit-norm columns (R^-1 R^-T with the pivoting and column scaling undone) and is
+//           NaN when m <= n or Je is numerically rank-deficient (|R_kk| <= max(m, n) eps |R_11|).
+//           Assumptions: independent errors, weights proportional to 1/sigma_i^2 (s^2 estimates the
+//           constant), the model linear enough near x. With a robust loss it is the covariance of
+//           the reweighted problem at the solution (Je, f as above), an approximation.
+//           With bounds it is computed as if no bound were active (a variable held on a bound
+//           still gets its unconstrained linearized variance).
+//   std_errors = sqrt of the covariance's diagonal.
+//   x is always the best point found: only steps that lower the cost are taken.
 #include <algorithm>
 #include <cmath>
 #include <cstring>
@@ -36,6 +72,7 @@
 #include <string>
 #include <utility>
 
+#include "lm_core.h"
 #include "optim.h"
 
 namespace wengert::optim {
@@ -45,12 +82,32 @@ constexpr double kEps = std::numeric_limits<double>::epsilon();
 constexpr double kDwarf = std::numeric_limits<double>::min();
 constexpr double kNaN = std::numeric_limits<double>::quiet_NaN();
 
+}  // namespace
+
+namespace detail {
+
+// sum a_i b_i with four partial sums: the short vectors here (m ~ 50) are latency bound otherwise.
+double dot(int n, const double* a, const double* b) {
+  double s0 = 0, s1 = 0, s2 = 0, s3 = 0;
+  int i = 0;
+  for (; i + 4 <= n; i += 4) {
+    s0 += a[i] * b[i];
+    s1 += a[i + 1] * b[i + 1];
+    s2 += a[i + 2] * b[i + 2];
+    s3 += a[i + 3] * b[i + 3];
+  }
+  for (; i < n; ++i) s0 += a[i] * b[i];
+  return (s0 + s1) + (s2 + s3);
+}
+
 double enorm(int n, const double* v) {
-  // Two-pass scaled norm: safe against overflow and underflow for any finite input.
+  // The plain sum of squares unless it overflows or underflows; then a scaled second pass.
+  double s = dot(n, v, v);
+  if (s > 1e-280 && s < 1e280) return std::sqrt(s);
   double scale = 0;
   for (int i = 0; i < n; ++i) scale = std::max(scale, std::fabs(v[i]));
   if (scale == 0 || !std::isfinite(scale)) return scale;
-  double s = 0;
+  s = 0;
   for (int i = 0; i < n; ++i) {
     const double t = v[i] / scale;
     s += t * t;
@@ -84,14 +141,13 @@ void qr_pivot(int m, int n, double* a, int* perm, double* rdiag, double* acnorm,
     double ajnorm = enorm(m - j, cj + j);
     if (ajnorm != 0) {
       if (cj[j] < 0) ajnorm = -ajnorm;
-      for (int i = j; i < m; ++i) cj[i] /= ajnorm;
+      const double inv = 1 / ajnorm;
+      for (int i = j; i < m; ++i) cj[i] *= inv;
       cj[j] += 1;
       // Apply the reflection I - v v^T / v_j to the remaining columns; downdate their norms.
       for (int k = j + 1; k < n; ++k) {
         double* ck = a + static_cast<size_t>(k) * m;
-        double sum = 0;
-        for (int i = j; i < m; ++i) sum += cj[i] * ck[i];
-        const double t = sum / cj[j];
+        const double t = dot(m - j, cj + j, ck + j) / cj[j];
         for (int i = j; i < m; ++i) ck[i] -= t * cj[i];
         if (rdiag[k] != 0) {
           const double q = ck[j] / rdiag[k];
@@ -113,9 +169,7 @@ void apply_qt(int m, int n, const double* a, double* b) {
   for (int j = 0; j < n; ++j) {
     const double* cj = a + static_cast<size_t>(j) * m;
     if (cj[j] == 0) continue;
-    double sum = 0;
-    for (int i = j; i < m; ++i) sum += cj[i] * b[i];
-    const double t = -sum / cj[j];
+    const double t = -dot(m - j, cj + j, b + j) / cj[j];
     for (int i = j; i < m; ++i) b[i] += t * cj[i];
   }
 }
@@ -253,6 +307,12 @@ double lm_parameter(int n, double* r, const int* perm, const double* d, const do
   return par;
 }
 
+}  // namespace detail
+
+namespace {
+
+using namespace detail;
+
 // Per-residual loss terms: rho(s) for s = r^2, and the effective residual / Jacobian row scale.
 struct LossEval {
   Loss loss;
@@ -298,9 +358,17 @@ struct LossEval {
 };
 
 bool all_finite(size_t k, const double* v) {
-  for (size_t i = 0; i < k; ++i)
-    if (!std::isfinite(v[i])) return false;
-  return true;
+  // v * 0 is 0 for a finite v and NaN otherwise; no early exit, four independent sums.
+  double s0 = 0, s1 = 0, s2 = 0, s3 = 0;
+  size_t i = 0;
+  for (; i + 4 <= k; i += 4) {
+    s0 += v[i] * 0.0;
+    s1 += v[i + 1] * 0.0;
+    s2 += v[i + 2] * 0.0;
+    s3 += v[i + 3] * 0.0;
+  }
+  for (; i < k; ++i) s0 += v[i] * 0.0;
+  return (s0 + s1) + (s2 + s3) == 0;
 }
 
 Status invalid(const std::string& what) { return Status::error(ErrorCode::invalid_argument, "leastSquares: " + what); }
@@ -331,20 +399,22 @@ Status validate(Residuals& problem, const double* x0, const LeastSquaresOptions&
   if (!(o.gtol >= 0)) return invalid("gtol must be >= 0");
   if (!(o.ftol >= 0)) return invalid("ftol must be >= 0");
   if (!(o.xtol >= 0)) return invalid("xtol must be >= 0");
+  if (!(o.initial_radius > 0) || !std::isfinite(o.initial_radius))
+    return invalid("initialRadius must be a finite positive number");
   if (o.loss != Loss::linear && o.loss != Loss::huber && o.loss != Loss::cauchy) return invalid("unknown loss");
   return {};
 }
 
 // Covariance s^2 (Je^T Je)^-1 from a fresh QR of the column-normalized effective Jacobian.
 // Returns false (covariance NaN) when m <= n or the matrix is numerically rank-deficient.
-void covariance(int m, int n, const double* je /* m*n row-major */, double s2, double* cov, double* a,
+void covariance(int m, int n, const double* je /* m*n column-major */, double s2, double* cov, double* a,
                 int* perm, double* rdiag, double* acnorm, double* wa, double* rinv) {
   const size_t nn = static_cast<size_t>(n) * n;
   std::fill(cov, cov + nn, kNaN);
   if (m <= n || !std::isfinite(s2)) return;
   for (int j = 0; j < n; ++j) {
     double* cj = a + static_cast<size_t>(j) * m;
-    for (int i = 0; i < m; ++i) cj[i] = je[static_cast<size_t>(i) * n + j];
+    for (int i = 0; i < m; ++i) cj[i] = je[static_cast<size_t>(j) * m + i];
     const double norm = enorm(m, cj);
     if (norm == 0 || !std::isfinite(norm)) return;
     for (int i = 0; i < m; ++i) cj[i] /= norm;
@@ -387,7 +457,7 @@ Status least_squares(Residuals& problem, const double* x0, const LeastSquaresOpt
   const size_t mn = static_cast<size_t>(m) * n, nn = static_cast<size_t>(n) * n;
 
   // The whole workspace, allocated once.
-  std::vector<double> buf(2 * mn + 2 * static_cast<size_t>(m) + static_cast<size_t>(mm) * n + 2 * static_cast<size_t>(mm) +
+  std::vector<double> buf(2 * mn + 4 * static_cast<size_t>(m) + static_cast<size_t>(mm) * n + 2 * static_cast<size_t>(mm) +
                           mn + nn + nn + n + 16 * static_cast<size_t>(n));
   double* p = buf.data();
   auto take = [&p](size_t k) {
@@ -399,10 +469,12 @@ Status least_squares(Residuals& problem, const double* x0, const LeastSquaresOpt
   double* jac_t = take(mn);  // J at the trial point
   double* r = take(m);       // r at x
   double* r_t = take(m);     // r at the trial point
+  double* sw = take(m);      // sqrt of the weights
   double* a = take(static_cast<size_t>(mm) * n);  // effective Jacobian, free columns, column-major
   double* fe = take(mm);     // effective residuals at x
   double* qtf = take(mm);
-  double* je = take(mn);     // effective Jacobian at x, row-major, all columns
+  double* je = take(mn);     // effective Jacobian at x, column-major, all columns
+  double* rs = take(m);      // row scales of the effective Jacobian
   double* rmat = take(nn);   // R (n_free x n_free, column-major)
   double* rinv = take(nn + n);
   double* x = take(n);
@@ -434,23 +506,34 @@ Status least_squares(Residuals& problem, const double* x0, const LeastSquaresOpt
   const bool bounded = o.bounds.lower != nullptr || o.bounds.upper != nullptr;
   const double ftol = std::max(o.ftol, kEps), xtol = std::max(o.xtol, kEps), gtol = o.gtol;
 
+  // sqrt(w_i), for the linear loss.
+  for (int i = 0; i < m; ++i) sw[i] = w ? std::sqrt(w[i]) : 1.0;
   // Effective residuals and Jacobian at x from r, jac; returns the cost.
   auto effective = [&](const double* rv, const double* jv) {
     double total = 0;
-    for (int i = 0; i < m; ++i) {
-      double f, s;
-      total += loss.eval(rv[i], w ? w[i] : 1.0, &f, &s);
-      fe[i] = f;
-      const double* ji = jv + static_cast<size_t>(i) * n;
-      double* ei = je + static_cast<size_t>(i) * n;
-      for (int j = 0; j < n; ++j) ei[j] = s * ji[j];
+    if (o.loss == Loss::linear) {
+      for (int i = 0; i < m; ++i) fe[i] = sw[i] * rv[i];
+      std::memcpy(rs, sw, sizeof(double) * m);
+      total = dot(m, fe, fe);
+    } else {
+      for (int i = 0; i < m; ++i) total += loss.eval(rv[i], w ? w[i] : 1.0, &fe[i], &rs[i]);
+    }
+    for (int j = 0; j < n; ++j) {
+      double* ej = je + static_cast<size_t>(j) * m;
+      for (int i = 0; i < m; ++i) ej[i] = rs[i] * jv[static_cast<size_t>(i) * n + j];
     }
     for (int i = m; i < mm; ++i) fe[i] = 0;
     return 0.5 * total;
   };
   auto cost_only = [&](const double* rv) {
     double total = 0, f, s;
-    for (int i = 0; i < m; ++i) total += loss.eval(rv[i], w ? w[i] : 1.0, &f, &s);
+    if (o.loss == Loss::linear && !w) {
+      total = dot(m, rv, rv);
+    } else if (o.loss == Loss::linear) {
+      for (int i = 0; i < m; ++i) total += w[i] * rv[i] * rv[i];
+    } else {
+      for (int i = 0; i < m; ++i) total += loss.eval(rv[i], w ? w[i] : 1.0, &f, &s);
+    }
     return 0.5 * total;
   };
 
@@ -473,7 +556,6 @@ Status least_squares(Residuals& problem, const double* x0, const LeastSquaresOpt
   }
 
   double delta = 0, xnorm = 0, par = 0;
-  constexpr double kFactor = 100;  // initial radius: kFactor * ||D x0|| (MINPACK's choice)
   bool first = true;
   while (stop != StopReason::non_finite) {
     if (cost == 0) {
@@ -494,10 +576,8 @@ Status least_squares(Residuals& problem, const double* x0, const LeastSquaresOpt
     ++iterations;
 
     // Gradient and the free set.
-    for (int j = 0; j < n; ++j) grad[j] = 0;
-    for (int i = 0; i < m; ++i) {
-      const double* ei = je + static_cast<size_t>(i) * n;
-      for (int j = 0; j < n; ++j) grad[j] += ei[j] * fe[i];
+    for (int j = 0; j < n; ++j) {
+      grad[j] = dot(m, je + static_cast<size_t>(j) * m, fe);
     }
     int nf = 0;
     for (int j = 0; j < n; ++j) {
@@ -513,7 +593,7 @@ Status least_squares(Residuals& problem, const double* x0, const LeastSquaresOpt
     for (int k = 0; k < nf; ++k) {
       double* ck = a + static_cast<size_t>(k) * mm;
       const int j = freev[k];
-      for (int i = 0; i < m; ++i) ck[i] = je[static_cast<size_t>(i) * n + j];
+      std::memcpy(ck, je + static_cast<size_t>(j) * m, sizeof(double) * m);
       for (int i = m; i < mm; ++i) ck[i] = 0;
     }
     qr_pivot(mm, nf, a, permv, rdiag, wa1, wa2);
@@ -532,22 +612,17 @@ Status least_squares(Residuals& problem, const double* x0, const LeastSquaresOpt
       for (int k = 0; k < nf; ++k) diag[freev[k]] = acnorm[k] == 0 ? 1 : acnorm[k];
       for (int j = 0; j < n; ++j) wa3[j] = diag[j] * x[j];
       xnorm = enorm(n, wa3);
-      delta = kFactor * xnorm;
-      if (delta == 0) delta = kFactor;
+      delta = o.initial_radius * xnorm;
+      if (delta == 0) delta = o.initial_radius;
     }
 
-    // Scaled gradient test: max_j |cos(angle between f and column j)|.
-    const double fnorm = enorm(mm, fe);
+    // Scaled gradient test: max_j |g_j| / (||column j of Je|| sqrt(2 cost)), the cosine of the angle
+    // between the residual vector and column j for the linear loss. sqrt(2 cost) rather than ||f||:
+    // with a robust loss f is inflated where the curvature weight s_i is clipped.
+    const double fnorm = std::sqrt(2 * cost);
     double gnorm = 0;
-    if (fnorm != 0) {
-      for (int j = 0; j < nf; ++j) {
-        const int l = permv[j];
-        if (acnorm[l] == 0) continue;
-        double sum = 0;
-        for (int i = 0; i <= j; ++i) sum += rmat[i + j * nf] * (qtf[i] / fnorm);
-        gnorm = std::max(gnorm, std::fabs(sum / acnorm[l]));
-      }
-    }
+    for (int k = 0; k < nf; ++k)
+      if (acnorm[k] != 0) gnorm = std::max(gnorm, std::fabs(grad[freev[k]]) / (acnorm[k] * fnorm));
     if (gnorm <= gtol) {
       stop = StopReason::gradient_tolerance;
       message = "the scaled gradient is below gtol";
@@ -559,6 +634,11 @@ Status least_squares(Residuals& problem, const double* x0, const LeastSquaresOpt
     // Inner loop: find an acceptable step.
     bool accepted = false;
     while (!accepted) {
+      if (evaluations >= o.max_evaluations) {
+        stop = StopReason::max_evaluations;
+        message = "the evaluation limit (" + std::to_string(o.max_evaluations) + ") was reached";
+        break;
+      }
       par = lm_parameter(nf, rmat, permv, dsub, qtf, delta, par, wa3, sdiag, wa1, wa2);
       // Trial point, projected onto the box.
       bool clipped = false;
@@ -602,9 +682,8 @@ Status least_squares(Residuals& problem, const double* x0, const LeastSquaresOpt
           dirder = -(jsn2 + par * pnorm * pnorm) / (2 * cost);
         } else {
           for (int i = 0; i < m; ++i) {
-            const double* ei = je + static_cast<size_t>(i) * n;
             double sum = 0;
-            for (int j = 0; j < n; ++j) sum += ei[j] * step[j];
+            for (int j = 0; j < n; ++j) sum += je[static_cast<size_t>(j) * m + i] * step[j];
             jsn2 += sum * sum;
           }
           for (int j = 0; j < n; ++j) gts += grad[j] * step[j];
@@ -654,11 +733,6 @@ Status least_squares(Residuals& problem, const double* x0, const LeastSquaresOpt
         message = "the trust region is below xtol relative to x";
         break;
       }
-      if (evaluations >= o.max_evaluations) {
-        stop = StopReason::max_evaluations;
-        message = "the evaluation limit (" + std::to_string(o.max_evaluations) + ") was reached";
-        break;
-      }
     }
     if (!accepted || stop != StopReason::failed) {
       if (stop == StopReason::failed) message = "no acceptable step";
@@ -683,9 +757,7 @@ Status least_squares(Residuals& problem, const double* x0, const LeastSquaresOpt
   if (stop == StopReason::non_finite) return {};
   cost = effective(r, jac);
   for (int j = 0; j < n; ++j) {
-    double sum = 0;
-    for (int i = 0; i < m; ++i) sum += je[static_cast<size_t>(i) * n + j] * fe[i];
-    res->grad[j] = sum;
+    res->grad[j] = dot(m, je + static_cast<size_t>(j) * m, fe);
   }
   double ss = 0;
   for (int i = 0; i < m; ++i) ss += fe[i] * fe[i];
