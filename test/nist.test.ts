@@ -30,10 +30,7 @@ interface NistProblem {
 const NIST = JSON.parse(readFileSync(fileURLToPath(new URL('../../shared/data/nist-strd.json', import.meta.url)), 'utf8')) as { problems: NistProblem[] };
 
 /** Problem/start pairs below the parameter target with default settings, and why. */
-const KNOWN_MISSES: Record<string, string> = {
-  'MGH09/1':
-    'start 1 (25, 39, 41.5, 39) is far from the solution (0.19, 0.19, 0.12, 0.14): the trust region follows a valley where b1 -> 0 and b2 -> -inf and stops at the iteration limit; from start 2 it converges',
-};
+const KNOWN_MISSES: Record<string, string> = {};
 
 /**
  * Problems whose certified residual sum of squares is at the rounding level of its residuals, so
