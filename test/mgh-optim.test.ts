@@ -86,7 +86,7 @@ function solve(p: MghProblem, kind: 'leastSquares' | 'minimize'): { x: Float64Ar
     const F = js(Array.from(r.x)).reduce((a, v) => a + v * v, 0);
     const consistent = Math.abs(F - r.value) <= 1e-9 * (1 + F);
     if (consistent || traces === 5) return { x: r.x, F, iterations, evaluations, status: r.status, traces };
-    x = r.x;
+    x = Float64Array.from(r.x);
   }
 }
 

@@ -425,10 +425,19 @@ async function runAsync<R extends OptimizeResult>(what: string, prep: Prepared, 
   try {
     const jobOptions: { signal?: AbortSignal; onProgress?: (p: FitProgress) => void } = {};
     if (signal !== undefined) jobOptions.signal = signal;
-    if (onProgress !== undefined) jobOptions.onProgress = onProgress;
+    // The engine's reports may be coalesced; the final one ({ done: total, total }) is delivered
+    // here if the engine's last report did not carry it, so a caller always sees completion.
+    let finalSeen = false;
+    if (onProgress !== undefined) {
+      jobOptions.onProgress = (p) => {
+        if (p.done === prep.count) finalSeen = true;
+        onProgress({ done: p.done, total: p.total });
+      };
+    }
     const raw = await nativeBinding().optimFitAsync(prep.groups, prep.options, jobOptions);
     // A signal that fired before the promise settled rejects it, even if the work had finished.
     if (signal?.aborted === true) throw abortError(what);
+    if (onProgress !== undefined && !finalSeen) onProgress({ done: prep.count, total: prep.count });
     return finish<R>(raw);
   } catch (err) {
     throw fromNative(err);
