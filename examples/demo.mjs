@@ -1,139 +1,80 @@
-// Fit a logistic regression on 100,000 × 20 synthetic examples with gradients from wengert.
+// Batch parameter estimation: one decay curve y = a·exp(−b·t) + c per sensor, for 10,000 sensors,
+// fitted with wg.fitManyAsync (compiled once per data length, every fit with its own optimizer
+// state, run off the JavaScript thread on the engine's threads), with a progress line and a summary.
 //
-//   npm run build && node examples/demo.mjs
+//   npm run build && node examples/demo.mjs     (or: npm run demo)
 //
-// The data come from the splitmix64 generator of the benchmark suite, so every run prints the
-// same numbers. The loss is the mean binary cross-entropy in its stable form,
-// mean(softplus(z) − y·z) with z = X·w + b; the optimizer is Adam, written in plain JS below.
+// The readings are seeded, so every run prints the same fits. Sensors report 40, 50 or 60 readings
+// at their own sampling times; the noise is Gaussian with a known standard deviation, so the
+// summary can check the standard errors: about 95% of the true values should fall within ±2
+// standard errors of the estimates.
 import * as wg from 'wengert';
+import { normal, u } from './seeded.mjs';
 
-// ---------------------------------------------------------------------------------------------
-// Seeded data: u(i, seed) uniform in [0, 1), the splitmix64 finalizer on (seed + i + 1)·G mod 2^64,
-// computed on 32-bit halves.
-
-function mulHigh32(a, b) {
-  const a0 = a & 0xffff, a1 = a >>> 16, b0 = b & 0xffff, b1 = b >>> 16;
-  const p00 = a0 * b0, p01 = a0 * b1, p10 = a1 * b0, p11 = a1 * b1;
-  const mid = (p00 >>> 16) + (p01 & 0xffff) + (p10 & 0xffff);
-  return (p11 + (p01 >>> 16) + (p10 >>> 16) + (mid >>> 16)) >>> 0;
-}
-function mul64([ah, al], bh, bl) {
-  return [(mulHigh32(al, bl) + Math.imul(ah, bl) + Math.imul(al, bh)) >>> 0, Math.imul(al, bl) >>> 0];
-}
-function xorShift([h, l], s) {
-  return [(h ^ (h >>> s)) >>> 0, (l ^ ((l >>> s) | (h << (32 - s)))) >>> 0];
-}
-function u(i, seed) {
-  const k = seed + i + 1;
-  let z = mul64([Math.floor(k / 2 ** 32) >>> 0, k >>> 0], 0x9e3779b9, 0x7f4a7c15);
-  z = mul64(xorShift(z, 30), 0xbf58476d, 0x1ce4e5b9);
-  z = mul64(xorShift(z, 27), 0x94d049bb, 0x133111eb);
-  const [h, l] = xorShift(z, 31);
-  return (h * 2 ** 21 + (l >>> 11)) * 2 ** -53;
-}
-
-const n = 100_000;
-const d = 20;
-const sigmoid = (v) => (v >= 0 ? 1 / (1 + Math.exp(-v)) : Math.exp(v) / (1 + Math.exp(v)));
+const SENSORS = 10_000;
+const NOISE = 0.02;
 
 const tData = performance.now();
-const X = new Float64Array(n * d);
-for (let i = 0; i < n * d; i++) X[i] = 2 * u(i, 1) - 1;
-const wTrue = Float64Array.from({ length: d }, (_, j) => 2 * (2 * u(j, 2) - 1));
-const bTrue = 0.25;
-const y = new Float64Array(n);
-for (let i = 0; i < n; i++) {
-  let z = bTrue;
-  for (let j = 0; j < d; j++) z += X[i * d + j] * wTrue[j];
-  y[i] = u(i, 3) < sigmoid(z) ? 1 : 0;
+const truth = [];
+const problems = [];
+for (let k = 0; k < SENSORS; k++) {
+  const a = 1 + 4 * u(3 * k, 11), b = 0.2 + 1.8 * u(3 * k + 1, 11), c = -1 + 2 * u(3 * k + 2, 11);
+  const m = 40 + 10 * (k % 3);
+  const span = 4 + 4 * u(k, 12); // each sensor watched for 4 to 8 time units
+  const t = Float64Array.from({ length: m }, (_, j) => (span * j) / (m - 1));
+  const y = t.map((tj, j) => a * Math.exp(-b * tj) + c + NOISE * normal(k * 64 + j, 13));
+  truth.push([a, b, c]);
+  // A start every sensor can use: the first reading as the amplitude, the last as the offset.
+  problems.push({ x0: [y[0] - y[m - 1], 1, y[m - 1]], data: [t, y] });
 }
-console.log(`data: ${n} × ${d} float64, ${y.reduce((s, v) => s + v, 0)} positives (${(performance.now() - tData).toFixed(0)} ms)`);
+console.log(`${SENSORS} sensors, 40–60 readings each, noise σ = ${NOISE} (${(performance.now() - tData).toFixed(0)} ms to generate)`);
+
+/** Residuals of one sensor: model minus readings, for parameters p = [a, b, c]. */
+const residuals = (p, t, y) => {
+  const [a, b, c] = wg.split(p, 3).map((v) => wg.reshape(v, []));
+  return wg.sub(wg.add(wg.mul(a, wg.exp(wg.mul(wg.neg(b), t))), c), y);
+};
+
+let lastLine = '';
+const onProgress = ({ done, total }) => {
+  const width = 30, filled = Math.round((width * done) / total);
+  const line = `  [${'#'.repeat(filled)}${'.'.repeat(width - filled)}] ${done}/${total}`;
+  if (line === lastLine) return;
+  lastLine = line;
+  if (process.stdout.isTTY) process.stdout.write(`\r${line}`);
+};
+
+const { results, totals } = await wg.fitManyAsync(residuals, problems, { onProgress });
+if (process.stdout.isTTY && lastLine !== '') process.stdout.write('\n');
+console.log(`fitted ${totals.problems} sensors in ${totals.milliseconds.toFixed(0)} ms (${((totals.milliseconds * 1000) / totals.problems).toFixed(0)} µs per fit; ${totals.compiledShapes} compiled shapes, one per data length)`);
 
 // ---------------------------------------------------------------------------------------------
-// The model, traced once. `loss` gets its gradient program compiled at once; `logits` is
-// forward-only.
+// Summary: how the fits stopped, how close they are, and whether the standard errors are honest.
 
-const tCompile = performance.now();
-const loss = wg.compile(
-  (w, b, Xt, yt) => {
-    const z = wg.matmul(Xt, w).add(b);
-    return wg.mean(wg.softplus(z).sub(yt.mul(z)));
-  },
-  { args: [wg.f64([d]), wg.f64([]), wg.f64([n, d]), wg.f64([n])], wrt: [0, 1] },
-);
-const logits = wg.compile((w, b, Xt) => wg.matmul(Xt, w).add(b), {
-  args: [wg.f64([d]), wg.f64([]), wg.f64([n, d])],
-  wrt: [],
+const pct = (v, n) => `${((100 * v) / n).toFixed(1)}%`;
+const median = (xs) => {
+  const s = [...xs].sort((p, q) => p - q);
+  return s[s.length >> 1];
+};
+const quantile = (xs, q) => {
+  const s = [...xs].sort((p, q2) => p - q2);
+  return s[Math.min(s.length - 1, Math.floor(q * s.length))];
+};
+
+console.log('\nhow the fits stopped');
+console.log('  status                 fits');
+for (const [status, count] of Object.entries(totals.byStatus)) console.log(`  ${status.padEnd(22)} ${String(count).padStart(6)}  ${pct(count, totals.problems)}`);
+console.log(`  converged              ${String(totals.converged).padStart(6)}  ${pct(totals.converged, totals.problems)}`);
+console.log(`  iterations per fit     ${(totals.iterations / totals.problems).toFixed(1).padStart(6)}   evaluations per fit ${(totals.evaluations / totals.problems).toFixed(1)}`);
+
+console.log('\nparameter   median |error|   95th pct |error|   median std. error   true value within ±2 s.e.');
+['a', 'b', 'c'].forEach((name, i) => {
+  const err = results.map((r, k) => Math.abs(r.x[i] - truth[k][i]));
+  const se = results.map((r) => r.stdErrors[i]);
+  const covered = results.filter((r, k) => Math.abs(r.x[i] - truth[k][i]) <= 2 * r.stdErrors[i]).length;
+  console.log(`${name.padEnd(11)} ${median(err).toExponential(2).padStart(15)} ${quantile(err, 0.95).toExponential(2).padStart(18)} ${median(se).toExponential(2).padStart(20)} ${pct(covered, SENSORS).padStart(27)}`);
 });
-console.log(`compiled in ${(performance.now() - tCompile).toFixed(1)} ms; arena ${(loss.memory().arenaBytes / 2 ** 20).toFixed(2)} MiB`);
-
-function accuracy(w, b) {
-  const z = logits.run(w, b, X);
-  let right = 0;
-  for (let i = 0; i < n; i++) right += (z[i] >= 0 ? 1 : 0) === y[i] ? 1 : 0;
-  return right / n;
-}
-
-// ---------------------------------------------------------------------------------------------
-// A finite-difference check of the engine's gradient at the starting point: central differences
-// of the engine's own forward value, every coordinate. The step 1e-4 balances truncation
-// (h²·|f'''|/6 ≈ 1e-9) against the rounding noise of a mean over 100,000 terms (≈ 1e-14 / h).
-
-const w = new Float64Array(d);
-let b = 0;
-{
-  const { grads } = loss.valueAndGrad(w, b, X, y);
-  const params = Float64Array.from([...w, b]);
-  const g = Float64Array.from([...grads[0], ...grads[1]]);
-  const f = (p) => loss.run(p.subarray(0, d), p[d], X, y);
-  let worst = 0;
-  for (let k = 0; k <= d; k++) {
-    const h = 1e-4 * Math.max(1, Math.abs(params[k]));
-    const plus = Float64Array.from(params);
-    const minus = Float64Array.from(params);
-    plus[k] += h;
-    minus[k] -= h;
-    const fd = (f(plus) - f(minus)) / (plus[k] - minus[k]);
-    worst = Math.max(worst, Math.abs(fd - g[k]) / Math.max(Math.abs(fd), Math.abs(g[k]), 1e-12));
-  }
-  console.log(`finite-difference check at w = 0: max relative error ${worst.toExponential(2)} over ${d + 1} coordinates`);
-}
-
-// ---------------------------------------------------------------------------------------------
-// Adam, full batch.
-
-const epochs = 50;
-const lr = 0.07;
-const beta1 = 0.9;
-const beta2 = 0.999;
-const eps = 1e-8;
-const m = new Float64Array(d + 1);
-const v = new Float64Array(d + 1);
-const times = [];
-for (let epoch = 1; epoch <= epochs; epoch++) {
-  const t0 = performance.now();
-  const { value, grads } = loss.valueAndGrad(w, b, X, y);
-  times.push(performance.now() - t0);
-  for (let k = 0; k <= d; k++) {
-    const g = k < d ? grads[0][k] : grads[1][0];
-    m[k] = beta1 * m[k] + (1 - beta1) * g;
-    v[k] = beta2 * v[k] + (1 - beta2) * g * g;
-    const step = (lr * (m[k] / (1 - beta1 ** epoch))) / (Math.sqrt(v[k] / (1 - beta2 ** epoch)) + eps);
-    if (k < d) w[k] -= step;
-    else b -= step;
-  }
-  console.log(`epoch ${String(epoch).padStart(2)}  loss ${value.toFixed(6)}`);
-}
-
-const finalLoss = loss.run(w, b, X, y);
-const trueLoss = loss.run(wTrue, bTrue, X, y);
-times.sort((p, q) => p - q);
-let werr = 0;
-for (let j = 0; j < d; j++) werr = Math.max(werr, Math.abs(w[j] - wTrue[j]));
-console.log(`final loss ${finalLoss.toFixed(6)} (true weights: ${trueLoss.toFixed(6)})`);
-console.log(`accuracy ${(100 * accuracy(w, b)).toFixed(2)}% (true weights: ${(100 * accuracy(wTrue, bTrue)).toFixed(2)}%)`);
-console.log(`max |w − w_true| ${werr.toFixed(3)}, b ${b.toFixed(3)} (true ${bTrue})`);
-console.log(`value+gradient: median ${times[times.length >> 1].toFixed(2)} ms, min ${times[0].toFixed(2)} ms over ${epochs} calls`);
-
-loss.dispose();
-logits.dispose();
+const sigma = results.map((r) => Math.sqrt(r.value / (r.residuals.length - 3)));
+console.log(`\nresidual standard deviation: median ${median(sigma).toFixed(4)} (the noise was ${NOISE})`);
+const worst = results.reduce((w, r, k) => (r.cost > results[w].cost ? k : w), 0);
+console.log(`largest cost: sensor ${worst}, cost ${results[worst].cost.toExponential(3)}, status ${results[worst].status}`);

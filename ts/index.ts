@@ -7,6 +7,25 @@
 export { compile, f64, f32, i32, Program } from './program.js';
 export type { AsyncOptions, JacobianAsyncOptions, CompileOptions, InputValue, MemoryReport, TracedFunction, ValueAndGrad, JvpResult, VjpResult, HvpResult, DirectionValue } from './program.js';
 export { Tensor } from './tensor.js';
+export { minimize, minimizeAsync, leastSquares, leastSquaresAsync, fitMany, fitManyAsync } from './optim.js';
+export type {
+  StopStatus,
+  OptimData,
+  Bounds,
+  CommonOptimizeOptions,
+  MinimizeMethodOptions,
+  MinimizeOptions,
+  RobustLoss,
+  LeastSquaresMethodOptions,
+  LeastSquaresOptions,
+  OptimizeResult,
+  LeastSquaresResult,
+  FitProblem,
+  FitProgress,
+  FitManyOptions,
+  FitTotals,
+  FitManyResult,
+} from './optim.js';
 export type { JacobianOptions, JacobianResult, HessianResult } from './program.js';
 export type { JacobianMode } from './batch.js';
 export { grad, customVjp, customJvp } from './transforms.js';

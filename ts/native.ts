@@ -47,6 +47,63 @@ export interface NativeIsaChoice {
   readonly note: string;
 }
 
+/** One problem of an optimizer call (ts/optim.ts): its position, start, data and weights. */
+export interface NativeFitProblem {
+  readonly index: number;
+  readonly x0: Float64Array;
+  readonly data: readonly NativeInput[];
+  readonly weights: Float64Array | null;
+}
+
+/**
+ * Problems sharing one data shape and so one pair of serialized programs taking (x, ...data):
+ * minimize: main [value, grad], aux (newton only) [value, grad, hessian];
+ * leastSquares: main [residuals, jacobian], aux [residuals].
+ */
+export interface NativeFitGroup {
+  readonly main: Uint8Array;
+  readonly aux: Uint8Array | null;
+  readonly problems: readonly NativeFitProblem[];
+}
+
+/** Options of an optimizer call, shared by all its problems; absent fields keep the native defaults. */
+export interface NativeFitOptions {
+  readonly kind: 'minimize' | 'leastSquares';
+  readonly method?: 'lbfgs' | 'newton' | 'adam';
+  readonly loss?: 'linear' | 'huber' | 'cauchy';
+  readonly lower?: Float64Array;
+  readonly upper?: Float64Array;
+  readonly maxIterations?: number;
+  readonly maxEvaluations?: number;
+  readonly gtol?: number;
+  readonly ftol?: number;
+  readonly xtol?: number;
+  readonly memory?: number;
+  readonly lr?: number;
+  readonly steps?: number;
+  readonly beta1?: number;
+  readonly beta2?: number;
+  readonly eps?: number;
+  readonly fScale?: number;
+  readonly maxArenaBytes?: number;
+}
+
+/** One problem's result from the engine (leastSquares adds the statistics). */
+export interface NativeFitResult {
+  readonly x: Float64Array;
+  readonly value: number;
+  readonly grad: Float64Array;
+  readonly iterations: number;
+  readonly evaluations: number;
+  readonly status: 'gradient-tolerance' | 'step-tolerance' | 'function-tolerance' | 'max-iterations' | 'max-evaluations' | 'non-finite' | 'aborted' | 'failed';
+  readonly message: string;
+  readonly cost?: number;
+  readonly residuals?: Float64Array;
+  readonly jacobian?: Float64Array;
+  readonly covariance?: Float64Array;
+  readonly stdErrors?: Float64Array;
+}
+
 /** The addon's exports. */
 export interface NativeBinding {
   readonly formatVersion: number;
@@ -63,6 +120,10 @@ export interface NativeBinding {
   livePrograms(): number;
   /** For tests: a job reporting progress `steps` times, `us` µs apart, resolving with `steps`. */
   testProgressJob(steps: number, us: number, options?: NativeJobOptions): Promise<number>;
+  /** Runs the optimizer of every problem (in parallel) and returns one result per problem index. */
+  optimFit(groups: readonly NativeFitGroup[], options: NativeFitOptions): NativeFitResult[];
+  /** As optimFit, off the JavaScript thread; `job` carries { signal, onProgress }. */
+  optimFitAsync(groups: readonly NativeFitGroup[], options: NativeFitOptions, job: { readonly signal?: AbortSignal; readonly onProgress?: (p: { done: number; total: number }) => void }): Promise<NativeFitResult[]>;
 }
 
 let binding: NativeBinding | undefined;

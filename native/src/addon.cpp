@@ -22,6 +22,7 @@
 #include <string>
 #include <vector>
 
+#include "addon_optim.h"
 #include "async_job.h"
 #include "isa.h"
 #include "napi_util.h"
@@ -363,6 +364,7 @@ class Addon : public Napi::Addon<Addon> {
                              InstanceMethod<&Addon::LivePrograms>("livePrograms", napi_enumerable),
                              InstanceMethod<&Addon::TestProgressJob>("testProgressJob", napi_enumerable),
                          });
+    register_optim(env, exports);
   }
 
  private:

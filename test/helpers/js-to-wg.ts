@@ -117,3 +117,18 @@ export function traceResiduals(rewritten: string, x: wg.Tensor, at: ArrayLike<nu
   const out = fn(xs, helpers());
   return wg.stack(out.map((r) => (typeof r === 'number' ? wg.full([], r, x.dtype) : r.t)));
 }
+
+/**
+ * A JavaScript expression (e.g. a NIST StRD model, "b1*(1-Math.exp(-b2*x))") traced with the given
+ * names bound to tensors: scalars for parameters, vectors for predictors, so the whole data set
+ * is one vectorized expression. The bound values carry no point value (NaN), so the expression
+ * must not branch on them (the NIST models do not).
+ */
+export function traceExpression(expr: string, bindings: Readonly<Record<string, wg.Tensor>>): wg.Tensor {
+  const rewritten = rewriteBody(`return (${expr});`);
+  const names = Object.keys(bindings);
+  const fn = new Function(...names, '__', rewritten) as (...args: unknown[]) => V;
+  const out = fn(...names.map((k) => new Traced(Number.NaN, bindings[k]!)), helpers());
+  if (typeof out === 'number') throw new Error(`traceExpression: ${expr} does not depend on its bindings`);
+  return out.t;
+}

@@ -102,6 +102,10 @@ struct LeastSquaresOptions {
   int max_evaluations = 10000;
   double gtol = 1e-10, ftol = 1e-15, xtol = 1e-15;
   const std::atomic<bool>* cancel = nullptr;
+  // The first trust radius is initial_radius * ||D x0|| (initial_radius itself when that is 0), D
+  // the column norms of the first Jacobian. 1 keeps the first steps cautious; MINPACK's 100 lets
+  // MGH09 from NIST's start 1 run away to its asymptotic minimum at infinity.
+  double initial_radius = 1.0;
 };
 
 struct LeastSquaresResult : MinimizeResult {
