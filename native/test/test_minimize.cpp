@@ -791,6 +791,21 @@ TEST(minimize, bounds_rosenbrock_lower_active) {
   CHECK(std::fabs(r.x[1] - 1.44) <= 1e-7);
 }
 
+TEST(minimize, bounds_ext_rosenbrock_many_active) {
+  // Each pair separately: x_odd >= 1.2 gives (1.2, 1.44), F = 0.04 per pair; 20 pairs.
+  Rosenbrock obj(40);
+  std::vector<double> x0, lo, want;
+  for (int i = 0; i < 20; ++i) {
+    x0.insert(x0.end(), {-1.2, 1});
+    lo.insert(lo.end(), {1.2, -kInf});
+    want.insert(want.end(), {1.2, 1.44});
+  }
+  const MinimizeResult r = run_bounded(obj, x0, lo, {});
+  CHECK(converged(r.status));
+  CHECK(std::fabs(r.value - 0.8) <= 1e-10);
+  CHECK(max_abs_diff(r.x, want) <= 1e-6);
+}
+
 TEST(minimize, bounds_rosenbrock_upper_active) {
   // x1 <= 0.5: solution (0.5, 0.25), F = 0.25.
   Rosenbrock obj(2);
