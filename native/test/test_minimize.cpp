@@ -1108,6 +1108,44 @@ TEST(minimize, gradient_zero_at_start) {
   }
 }
 
+TEST(minimize, zero_variables) {
+  class Constant : public Objective {
+   public:
+    int n() const override { return 0; }
+    Status value_grad(const double*, double* f, double*) override {
+      *f = 5;
+      return Status{};
+    }
+    Status hessian(const double*, double*) override { return Status{}; }
+  } obj;
+  for (Method m : {Method::lbfgs, Method::newton, Method::adam}) {
+    MinimizeOptions o;
+    o.method = m;
+    MinimizeResult r;
+    REQUIRE(minimize(obj, nullptr, o, &r).ok());
+    CHECK_EQ(r.status, StopReason::gradient_tolerance);
+    CHECK_EQ(r.value, 5.0);
+    CHECK(r.x.empty());
+  }
+}
+
+TEST(minimize, newton_hessian_error_propagates) {
+  class BadHessian : public Rosenbrock {
+   public:
+    BadHessian() : Rosenbrock(2) {}
+    Status hessian(const double*, double*) override {
+      return Status::error(ErrorCode::internal, "hessian failed");
+    }
+  } obj;
+  MinimizeOptions o;
+  o.method = Method::newton;
+  const std::vector<double> x0{-1.2, 1};
+  MinimizeResult r;
+  const Status s = minimize(obj, x0.data(), o, &r);
+  CHECK_EQ(s.code, ErrorCode::internal);
+  CHECK_EQ(s.message, std::string("hessian failed"));
+}
+
 TEST(minimize, newton_indefinite_and_hard_case) {
   // f = x^2 - y^2 + y^4/4 at y = 0: the gradient has no component along the negative-curvature
   // direction (the hard case); the trust-region step must still leave the saddle.
