@@ -978,3 +978,76 @@ TEST(least_squares, pivoted_qr_factors_and_the_lm_parameter_meets_the_radius) {
     CHECK(worst <= 1e-6 * size);
   }
 }
+
+// Non-negative least squares with correlated columns: the projected steps must still reach the
+// exact solution, found here by trying every active set.
+TEST(least_squares, bounded_linear_problem_matches_the_exact_nnls_solution) {
+  constexpr int m = 8, n = 3;
+  for (uint64_t seed = 20; seed < 70; ++seed) {
+    double A[m * n], b[m];  // row-major
+    for (int i = 0; i < m; ++i) {
+      const double base = u01(i, seed);
+      for (int j = 0; j < n; ++j) A[i * n + j] = base + 0.3 * u01(i * n + j, seed + 100);
+      b[i] = 2 * u01(i, seed + 200) - 0.7;
+    }
+    // Exact: for each subset S of free variables, solve the normal equations on S (x = 0 off S);
+    // keep the feasible candidate of least cost.
+    double best[n] = {0, 0, 0}, best_cost = 1e300;
+    for (int mask = 0; mask < (1 << n); ++mask) {
+      int idx[n], k = 0;
+      for (int j = 0; j < n; ++j)
+        if (mask >> j & 1) idx[k++] = j;
+      double M[n][n + 1] = {};
+      for (int p = 0; p < k; ++p) {
+        for (int q = 0; q < k; ++q)
+          for (int i = 0; i < m; ++i) M[p][q] += A[i * n + idx[p]] * A[i * n + idx[q]];
+        for (int i = 0; i < m; ++i) M[p][k] += A[i * n + idx[p]] * b[i];
+      }
+      for (int p = 0; p < k; ++p)  // Gauss–Jordan (symmetric positive definite, no pivoting needed)
+        for (int q = 0; q < k; ++q)
+          if (q != p) {
+            const double f = M[q][p] / M[p][p];
+            for (int c = 0; c <= k; ++c) M[q][c] -= f * M[p][c];
+          }
+      double x[n] = {0, 0, 0};
+      bool feasible = true;
+      for (int p = 0; p < k; ++p) {
+        x[idx[p]] = M[p][k] / M[p][p];
+        feasible = feasible && x[idx[p]] >= 0;
+      }
+      if (!feasible) continue;
+      double c = 0;
+      for (int i = 0; i < m; ++i) {
+        double r = -b[i];
+        for (int j = 0; j < n; ++j) r += A[i * n + j] * x[j];
+        c += r * r;
+      }
+      if (c < best_cost) best_cost = c, std::copy(x, x + n, best);
+    }
+    Fn problem(n, m, [&A, &b](const double* x, double* r, double* J) {
+      for (int i = 0; i < m; ++i) {
+        r[i] = -b[i];
+        for (int j = 0; j < n; ++j) r[i] += A[i * n + j] * x[j];
+        if (J)
+          for (int j = 0; j < n; ++j) J[i * n + j] = A[i * n + j];
+      }
+    });
+    const double lo[n] = {0, 0, 0}, x0[n] = {1, 1, 1};
+    LeastSquaresOptions o;
+    o.bounds = {lo, nullptr};
+    LeastSquaresResult res;
+    REQUIRE(least_squares(problem, x0, o, &res).ok());
+    if (!converged(res.status))
+      std::printf("  seed %d: %s after %d iterations: %s; x = (%g, %g, %g), grad (%g, %g, %g), exact (%g, %g, %g)\n",
+                  static_cast<int>(seed), reason(res.status), res.iterations, res.message.c_str(), res.x[0], res.x[1],
+                  res.x[2], res.grad[0], res.grad[1], res.grad[2], best[0], best[1], best[2]);
+    CHECK(converged(res.status));
+    for (int j = 0; j < n; ++j) {
+      CHECK(res.x[j] >= 0);
+      if (std::fabs(res.x[j] - best[j]) > 1e-8)
+        wt::fail(__FILE__, __LINE__, "seed " + std::to_string(seed) + ": x[" + std::to_string(j) + "] = " +
+                                         std::to_string(res.x[j]) + ", exact " + std::to_string(best[j]));
+    }
+    CHECK(near(res.value, best_cost, 1e-10));
+  }
+}

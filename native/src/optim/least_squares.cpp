@@ -656,7 +656,7 @@ Status least_squares(Residuals& problem, const double* x0, const LeastSquaresOpt
       for (int j = 0; j < n; ++j) x_t[j] = x[j] + step[j];
       for (int j = 0; j < n; ++j) wa1[j] = diag[j] * step[j];
       const double pnorm = enorm(n, wa1);
-      if (first) delta = std::min(delta, pnorm);
+      if (first && pnorm > 0) delta = std::min(delta, pnorm);
 
       if (Status s = problem.residuals_jacobian(x_t, r_t, jac_t); !s.ok()) return s;
       ++evaluations;
@@ -699,13 +699,16 @@ Status least_squares(Residuals& problem, const double* x0, const LeastSquaresOpt
         double t;
         if (!finite) {
           t = 0.25;
+        } else if (!(dirder < 0)) {
+          t = 0.1;  // a projected step that is not even a descent direction
         } else if (actred >= 0) {
           t = 0.5;
         } else {
           t = 0.5 * dirder / (dirder + 0.5 * actred);
           if (!(t >= 0.1) || cost_t >= 100 * cost) t = 0.1;
         }
-        delta = t * std::min(delta, pnorm / 0.1);
+        // A zero step (every free variable projected back) keeps shrinking from delta, not from 0.
+        delta = t * (pnorm > 0 ? std::min(delta, pnorm / 0.1) : delta);
         par /= t;
       } else if (par == 0 || ratio >= 0.75) {
         delta = pnorm / 0.5;
