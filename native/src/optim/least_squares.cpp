@@ -69,6 +69,8 @@
 #include <cmath>
 #include <cstring>
 #include <limits>
+#include <new>
+#include <stdexcept>
 #include <string>
 #include <utility>
 
@@ -447,10 +449,8 @@ void covariance(int m, int n, const double* je /* m*n column-major */, double s2
     }
 }
 
-}  // namespace
 
-Status least_squares(Residuals& problem, const double* x0, const LeastSquaresOptions& o, LeastSquaresResult* res) {
-  if (Status s = validate(problem, x0, o); !s.ok()) return s;
+Status solve(Residuals& problem, const double* x0, const LeastSquaresOptions& o, LeastSquaresResult* res) {
   const int n = problem.n(), m = problem.m();
   // Rows of the factored system: at least n (zero rows pad an underdetermined problem).
   const int mm = std::max(m, n);
@@ -772,6 +772,24 @@ Status least_squares(Residuals& problem, const double* x0, const LeastSquaresOpt
     res->std_errors[j] = v >= 0 ? std::sqrt(v) : kNaN;
   }
   return {};
+}
+
+}  // namespace
+
+Status least_squares(Residuals& problem, const double* x0, const LeastSquaresOptions& options,
+                     LeastSquaresResult* result) {
+  if (Status s = validate(problem, x0, options); !s.ok()) return s;
+  try {
+    return solve(problem, x0, options, result);
+  } catch (const std::bad_alloc&) {  // also std::length_error below: an absurd m * n
+    return Status::error(ErrorCode::out_of_memory,
+                         "leastSquares: cannot allocate the workspace for " + std::to_string(problem.m()) +
+                             " residuals and " + std::to_string(problem.n()) + " parameters");
+  } catch (const std::length_error&) {
+    return Status::error(ErrorCode::out_of_memory,
+                         "leastSquares: cannot allocate the workspace for " + std::to_string(problem.m()) +
+                             " residuals and " + std::to_string(problem.n()) + " parameters");
+  }
 }
 
 }  // namespace wengert::optim
