@@ -791,6 +791,21 @@ TEST(minimize, bounds_rosenbrock_lower_active) {
   CHECK(std::fabs(r.x[1] - 1.44) <= 1e-7);
 }
 
+TEST(minimize, bounds_ext_rosenbrock_many_active) {
+  // Each pair separately: x_odd >= 1.2 gives (1.2, 1.44), F = 0.04 per pair; 20 pairs.
+  Rosenbrock obj(40);
+  std::vector<double> x0, lo, want;
+  for (int i = 0; i < 20; ++i) {
+    x0.insert(x0.end(), {-1.2, 1});
+    lo.insert(lo.end(), {1.2, -kInf});
+    want.insert(want.end(), {1.2, 1.44});
+  }
+  const MinimizeResult r = run_bounded(obj, x0, lo, {});
+  CHECK(converged(r.status));
+  CHECK(std::fabs(r.value - 0.8) <= 1e-10);
+  CHECK(max_abs_diff(r.x, want) <= 1e-6);
+}
+
 TEST(minimize, bounds_rosenbrock_upper_active) {
   // x1 <= 0.5: solution (0.5, 0.25), F = 0.25.
   Rosenbrock obj(2);
@@ -1091,6 +1106,44 @@ TEST(minimize, gradient_zero_at_start) {
     CHECK_EQ(r.iterations, 0);
     CHECK_EQ(r.value, 0.0);
   }
+}
+
+TEST(minimize, zero_variables) {
+  class Constant : public Objective {
+   public:
+    int n() const override { return 0; }
+    Status value_grad(const double*, double* f, double*) override {
+      *f = 5;
+      return Status{};
+    }
+    Status hessian(const double*, double*) override { return Status{}; }
+  } obj;
+  for (Method m : {Method::lbfgs, Method::newton, Method::adam}) {
+    MinimizeOptions o;
+    o.method = m;
+    MinimizeResult r;
+    REQUIRE(minimize(obj, nullptr, o, &r).ok());
+    CHECK_EQ(r.status, StopReason::gradient_tolerance);
+    CHECK_EQ(r.value, 5.0);
+    CHECK(r.x.empty());
+  }
+}
+
+TEST(minimize, newton_hessian_error_propagates) {
+  class BadHessian : public Rosenbrock {
+   public:
+    BadHessian() : Rosenbrock(2) {}
+    Status hessian(const double*, double*) override {
+      return Status::error(ErrorCode::internal, "hessian failed");
+    }
+  } obj;
+  MinimizeOptions o;
+  o.method = Method::newton;
+  const std::vector<double> x0{-1.2, 1};
+  MinimizeResult r;
+  const Status s = minimize(obj, x0.data(), o, &r);
+  CHECK_EQ(s.code, ErrorCode::internal);
+  CHECK_EQ(s.message, std::string("hessian failed"));
 }
 
 TEST(minimize, newton_indefinite_and_hard_case) {

@@ -69,6 +69,8 @@
 #include <cmath>
 #include <cstring>
 #include <limits>
+#include <new>
+#include <stdexcept>
 #include <string>
 #include <utility>
 
@@ -447,10 +449,8 @@ void covariance(int m, int n, const double* je /* m*n column-major */, double s2
     }
 }
 
-}  // namespace
 
-Status least_squares(Residuals& problem, const double* x0, const LeastSquaresOptions& o, LeastSquaresResult* res) {
-  if (Status s = validate(problem, x0, o); !s.ok()) return s;
+Status solve(Residuals& problem, const double* x0, const LeastSquaresOptions& o, LeastSquaresResult* res) {
   const int n = problem.n(), m = problem.m();
   // Rows of the factored system: at least n (zero rows pad an underdetermined problem).
   const int mm = std::max(m, n);
@@ -656,7 +656,7 @@ Status least_squares(Residuals& problem, const double* x0, const LeastSquaresOpt
       for (int j = 0; j < n; ++j) x_t[j] = x[j] + step[j];
       for (int j = 0; j < n; ++j) wa1[j] = diag[j] * step[j];
       const double pnorm = enorm(n, wa1);
-      if (first) delta = std::min(delta, pnorm);
+      if (first && pnorm > 0) delta = std::min(delta, pnorm);
 
       if (Status s = problem.residuals_jacobian(x_t, r_t, jac_t); !s.ok()) return s;
       ++evaluations;
@@ -699,13 +699,16 @@ Status least_squares(Residuals& problem, const double* x0, const LeastSquaresOpt
         double t;
         if (!finite) {
           t = 0.25;
+        } else if (!(dirder < 0)) {
+          t = 0.1;  // a projected step that is not even a descent direction
         } else if (actred >= 0) {
           t = 0.5;
         } else {
           t = 0.5 * dirder / (dirder + 0.5 * actred);
           if (!(t >= 0.1) || cost_t >= 100 * cost) t = 0.1;
         }
-        delta = t * std::min(delta, pnorm / 0.1);
+        // A zero step (every free variable projected back) keeps shrinking from delta, not from 0.
+        delta = t * (pnorm > 0 ? std::min(delta, pnorm / 0.1) : delta);
         par /= t;
       } else if (par == 0 || ratio >= 0.75) {
         delta = pnorm / 0.5;
@@ -769,6 +772,24 @@ Status least_squares(Residuals& problem, const double* x0, const LeastSquaresOpt
     res->std_errors[j] = v >= 0 ? std::sqrt(v) : kNaN;
   }
   return {};
+}
+
+}  // namespace
+
+Status least_squares(Residuals& problem, const double* x0, const LeastSquaresOptions& options,
+                     LeastSquaresResult* result) {
+  if (Status s = validate(problem, x0, options); !s.ok()) return s;
+  try {
+    return solve(problem, x0, options, result);
+  } catch (const std::bad_alloc&) {  // also std::length_error below: an absurd m * n
+    return Status::error(ErrorCode::out_of_memory,
+                         "leastSquares: cannot allocate the workspace for " + std::to_string(problem.m()) +
+                             " residuals and " + std::to_string(problem.n()) + " parameters");
+  } catch (const std::length_error&) {
+    return Status::error(ErrorCode::out_of_memory,
+                         "leastSquares: cannot allocate the workspace for " + std::to_string(problem.m()) +
+                             " residuals and " + std::to_string(problem.n()) + " parameters");
+  }
 }
 
 }  // namespace wengert::optim

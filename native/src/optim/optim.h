@@ -108,6 +108,8 @@ struct LeastSquaresOptions {
   double initial_radius = 1.0;
 };
 
+// value = 2 * cost (for the linear loss: sum w_i r_i^2, the NIST StRD convention, no 1/2); grad is
+// the gradient of cost (J^T W r for the linear loss). Conventions in least_squares.cpp.
 struct LeastSquaresResult : MinimizeResult {
   double cost = 0;                 // 0.5 * sum w_i rho(r_i^2) at x
   std::vector<double> residuals;   // r(x), m elements (unweighted)
