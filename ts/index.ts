@@ -5,7 +5,7 @@
  * @packageDocumentation
  */
 export { compile, f64, f32, i32, Program } from './program.js';
-export type { CompileOptions, InputValue, MemoryReport, TracedFunction, ValueAndGrad, JvpResult, VjpResult, HvpResult, DirectionValue } from './program.js';
+export type { CompileOptions, InputValue, MemoryReport, TracedFunction, ValueAndGrad, JvpResult, VjpResult, HvpResult, DirectionValue, RunCheckOptions } from './program.js';
 export { Tensor } from './tensor.js';
 export type { JacobianOptions, JacobianResult, HessianResult } from './program.js';
 export type { JacobianMode } from './batch.js';

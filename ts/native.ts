@@ -12,12 +12,18 @@ export type NativeInput = Float64Array | Float32Array | Int32Array;
 /** A typed array the engine writes an output into. */
 export type NativeOutput = Float64Array | Float32Array | Int32Array;
 
+/** Options of one native run. */
+export interface NativeRunOptions {
+  /** Fail with WENGERT_NON_FINITE at the first input or step holding NaN or an infinity. */
+  readonly checkFinite?: boolean;
+}
+
 /** A compiled, validated program held by the engine. */
 export interface NativeProgram {
   /** Run synchronously, writing each output into the caller's array. */
-  run(inputs: readonly NativeInput[], outputs: readonly NativeOutput[]): void;
+  run(inputs: readonly NativeInput[], outputs: readonly NativeOutput[], options?: NativeRunOptions): void;
   /** Run on a worker thread; the inputs and outputs must not be touched until it settles. */
-  runAsync(inputs: readonly NativeInput[], outputs: readonly NativeOutput[]): Promise<void>;
+  runAsync(inputs: readonly NativeInput[], outputs: readonly NativeOutput[], options?: NativeRunOptions): Promise<void>;
   /** Bytes of the program's arena (one per concurrent run). */
   arenaBytes(): number;
   /** Free the program now; later runs throw WENGERT_DISPOSED. */

@@ -1,12 +1,12 @@
 /** `compile`: trace once, serialize once, run many times. */
-import { gradient } from './autodiff.js';
+import { gradient, gradientOrigin } from './autodiff.js';
 import { jvp } from './forward.js';
 import { chooseJacobianMode, hessianNodes, jacobianNode, type JacobianMode } from './batch.js';
 import { arrayType, dtypeOf, isFloat, type DataArray, type DType, type FloatArray, type FloatDType } from './dtype.js';
 import { WengertError, WengertRangeError, WengertTypeError, fromNative } from './errors.js';
 import { Graph, withGraph, type ArgSpec, type Node } from './graph.js';
-import { nativeBinding, type NativeProgram } from './native.js';
-import { serialize } from './serialize.js';
+import { nativeBinding, type NativeProgram, type NativeRunOptions } from './native.js';
+import { liveNodes, serialize } from './serialize.js';
 import { MAX_RANK, fmt, isShape, sizeOf, type Shape } from './shape.js';
 import { Tensor } from './tensor.js';
 import { userCallSite } from './callsite.js';
@@ -44,6 +44,51 @@ export interface CompileOptions {
   readonly wrt?: readonly number[];
   /** Upper bound on one run's working memory; a program that needs more fails to compile (default 4 GiB). */
   readonly maxArenaBytes?: number;
+  /**
+   * Check every run of this program for NaN and infinities (default false): a run fails with
+   * `WENGERT_NON_FINITE` at the first non-finite input or computed value, naming the op, whether it
+   * is in the gradient of a traced op, and the call site where that op was traced. See
+   * {@link RunCheckOptions} to check a single call.
+   */
+  readonly checkFinite?: boolean;
+}
+
+/**
+ * Per-call options, passed as a trailing object to {@link Program.run}, {@link Program.valueAndGrad}
+ * and {@link Program.hessian}, or as the last argument of {@link Program.jvp}, {@link Program.vjp}
+ * and {@link Program.hvp}.
+ */
+export interface RunCheckOptions {
+  /** Check this call for NaN and infinities (see {@link CompileOptions.checkFinite}); default: the program's setting. */
+  readonly checkFinite?: boolean;
+}
+
+const CHECK_FINITE: NativeRunOptions = Object.freeze({ checkFinite: true });
+
+function isRunOptions(v: unknown): boolean {
+  return v !== null && typeof v === 'object' && !ArrayBuffer.isView(v) && !Array.isArray(v);
+}
+
+/** Splits a trailing options object off variadic run arguments. */
+function splitRunOptions<O>(values: readonly (InputValue | O)[]): [InputValue[], O | undefined] {
+  const last = values[values.length - 1];
+  if (values.length > 0 && isRunOptions(last)) return [values.slice(0, -1) as InputValue[], last as O];
+  return [values as InputValue[], undefined];
+}
+
+/** A traced graph that records the user's call site of the node with id `target` (for error messages). */
+class SiteGraph extends Graph {
+  site: string | undefined;
+  constructor(
+    args: readonly ArgSpec[],
+    private readonly target: number,
+  ) {
+    super(args);
+  }
+  override add(...params: Parameters<Graph['add']>): Node {
+    if (this.site === undefined && this.nodes.length === this.target) this.site = userCallSite();
+    return super.add(...params);
+  }
 }
 
 /** An input value: a typed array of the argument's dtype and size, or a number for a scalar argument. */
@@ -84,7 +129,7 @@ export interface HvpResult {
 }
 
 /** Options of {@link Program.jacobian}, passed as its last argument. */
-export interface JacobianOptions {
+export interface JacobianOptions extends RunCheckOptions {
   /** `forward` (one tangent per input element) or `reverse` (one cotangent per output element); default: the one with fewer directions. */
   readonly mode?: JacobianMode;
 }
@@ -165,9 +210,17 @@ export class Program {
   /** The nodes each transform appended to the graph: its outputs and argument specs. */
   private readonly transformGraphs = new Map<ProgramKind, { outputs: Node[]; args: ArgSpec[] }>();
   private disposed = false;
+  /** checkFinite of runs that do not say (CompileOptions.checkFinite). */
+  private readonly checkFinite: boolean;
+  /** The traced function, traced again only to find an op's call site for an error message. */
+  private readonly traced: TracedFunction | undefined;
+  /** Nodes [0, traceLength) are the traced function's; later ones come from transforms. */
+  private readonly traceLength: number;
+  /** The outputs each native program was serialized with: native node ids index liveNodes(graph, outputs). */
+  private readonly programOutputs = new Map<ProgramKind, readonly Node[]>();
 
   /** @internal */
-  constructor(graph: Graph, output: Node, inputNodes: readonly Node[], wrt: readonly number[], maxArenaBytes: number) {
+  constructor(graph: Graph, output: Node, inputNodes: readonly Node[], wrt: readonly number[], maxArenaBytes: number, checkFinite = false, traced?: TracedFunction) {
     this.graph = graph;
     this.output = output;
     this.inputNodes = inputNodes;
@@ -176,11 +229,81 @@ export class Program {
     this.outputShape = output.shape;
     this.outputDtype = output.dtype;
     this.maxArenaBytes = maxArenaBytes;
+    this.checkFinite = checkFinite;
+    this.traced = traced;
+    this.traceLength = graph.nodes.length;
+  }
+
+  /** Serialize the program of `kind`, remembering its outputs (see {@link Program.nonFiniteError}). */
+  private write(kind: ProgramKind, outputs: readonly Node[], args?: readonly ArgSpec[]): Uint8Array {
+    this.programOutputs.set(kind, outputs);
+    return serialize(this.graph, outputs, args);
+  }
+
+  /** The native options of a run; none (the cheapest call) unless it checks. */
+  private runOptions(options?: RunCheckOptions): NativeRunOptions | undefined {
+    return (options?.checkFinite ?? this.checkFinite) ? CHECK_FINITE : undefined;
+  }
+
+  /** An error from the native run of `kind` as a wengert error; a non-finite value is described in terms of the traced program. */
+  private failure(err: unknown, kind: ProgramKind): Error {
+    const e = fromNative(err);
+    if (!(e instanceof WengertError) || e.code !== 'WENGERT_NON_FINITE') return e;
+    return new WengertError('WENGERT_NON_FINITE', this.nonFiniteError(e.message, kind));
+  }
+
+  /** The call site where traced node `id` was made, found by tracing the function again (error path only). */
+  private siteOf(node: Node): string {
+    const unknown = 'an unknown call site';
+    if (this.traced === undefined || node.id >= this.traceLength) return unknown;
+    const graph = new SiteGraph(this.args, node.id);
+    try {
+      const inputs = this.args.map((s, i) => graph.add('input', [], s.shape, s.dtype, [i]));
+      withGraph(graph, () => this.traced!(...inputs.map((n) => new Tensor(n, graph))));
+    } catch {
+      return unknown;
+    }
+    const again = graph.nodes[node.id];
+    // A function that traces differently the second time (it branches on outside state) has no reliable site.
+    if (graph.site === undefined || again?.op !== node.op || again.dtype !== node.dtype || fmt(again.shape) !== fmt(node.shape)) return unknown;
+    return graph.site;
+  }
+
+  /**
+   * The message of a WENGERT_NON_FINITE error. The engine names an input ("input <k> (...)") or a
+   * node of the serialized program ("node <id> (<op>, <dtype><shape>): element <i> is <value>");
+   * this names the argument, or the traced op, whether the node is in its gradient, and its call site.
+   */
+  private nonFiniteError(message: string, kind: ProgramKind): string {
+    const input = /^input (\d+) \(([^)]*)\): element (\d+) is (\S+)$/.exec(message);
+    if (input !== null) {
+      const k = Number(input[1]);
+      const which = k < this.args.length ? `argument ${k}` : kind === 'vjp' ? 'the cotangent' : `the ${kind === 'jvp' ? 'tangent' : 'direction'} for argument ${this.wrt[k - this.args.length] ?? '?'}`;
+      return `checkFinite: ${which} (${input[2]}) holds ${input[4]} at element ${input[3]}`;
+    }
+    const step = /^node (\d+) \(([^,]+), ([^)]*)\): element (\d+) is (\S+)$/.exec(message);
+    const outputs = this.programOutputs.get(kind);
+    if (step === null || outputs === undefined) return `checkFinite: ${message}`;
+    const [, id, op, type, element, value] = step;
+    const node = liveNodes(this.graph, outputs)[Number(id)];
+    const what = `${op} produced ${value} at element ${element} of its ${type} value (node ${id} of the ${kind} program)`;
+    if (node === undefined) return `checkFinite: ${what}`;
+    // A reverse-sweep node is described by the traced op it differentiates (wg.grad inside the
+    // traced function makes such nodes too; a gradient of a gradient gives a chain).
+    let traced = node;
+    let chain = '';
+    for (let origin = gradientOrigin(this.graph, node.id); origin !== undefined; origin = gradientOrigin(this.graph, origin.id)) {
+      chain = `${chain} in the gradient of ${origin.op}`;
+      traced = origin;
+    }
+    if (traced.id >= this.traceLength) return `checkFinite: ${what}, in code added by the ${kind} transform`;
+    if (chain === '') return `checkFinite: ${what}; ${op} was traced at ${this.siteOf(traced)}`;
+    return `checkFinite: ${op}${chain} produced ${value} at element ${element} of its ${type} value (node ${id} of the ${kind} program); ${traced.op} was traced at ${this.siteOf(traced)}`;
   }
 
   /** @internal The serialized program: forward only, value and gradients, or a transform. */
   serialized(kind: ProgramKind): Uint8Array {
-    if (kind === 'forward') return serialize(this.graph, [this.output]);
+    if (kind === 'forward') return this.write(kind, [this.output]);
     if (kind === 'jvp' || kind === 'vjp' || kind === 'hvp') return this.serializedTransform(kind);
     if (kind === 'jacobianForward' || kind === 'jacobianReverse' || kind === 'hessian') return this.serializedDense(kind);
     this.gradNodes ??= gradient(
@@ -188,7 +311,7 @@ export class Program {
       this.output,
       this.wrt.map((i) => this.inputNodes[i]!),
     );
-    return serialize(this.graph, [this.output, ...this.gradNodes]);
+    return this.write(kind, [this.output, ...this.gradNodes]);
   }
 
   private wrtNodes(): Node[] {
@@ -223,7 +346,7 @@ export class Program {
       built = this.buildTransform(kind);
       this.transformGraphs.set(kind, built);
     }
-    return serialize(this.graph, built.outputs, built.args);
+    return this.write(kind, built.outputs, built.args);
   }
 
   /** Append a transform's nodes to the graph (once per kind): its outputs and argument specs. */
@@ -307,26 +430,28 @@ export class Program {
    * Evaluate the function (no derivatives). Returns a number for a scalar output, else a typed
    * array of the output's dtype (Float64Array, Float32Array or Int32Array) in row-major order.
    */
-  run(...inputs: InputValue[]): number | DataArray {
-    const args = this.inputs(inputs);
+  run(...inputs: (InputValue | RunCheckOptions)[]): number | DataArray {
+    const [values, options] = splitRunOptions(inputs);
+    const args = this.inputs(values);
     const out = new (arrayType(this.outputDtype))(sizeOf(this.outputShape));
     try {
-      this.native('forward').run(args, [out]);
+      this.native('forward').run(args, [out], this.runOptions(options));
     } catch (err) {
-      throw fromNative(err);
+      throw this.failure(err, 'forward');
     }
     return this.outputShape.length === 0 ? out[0]! : out;
   }
 
   /** The value and its gradient with respect to each `wrt` argument, computed by reverse mode. */
-  valueAndGrad(...inputs: InputValue[]): ValueAndGrad {
-    const args = this.inputs(inputs);
+  valueAndGrad(...inputs: (InputValue | RunCheckOptions)[]): ValueAndGrad {
+    const [values, options] = splitRunOptions(inputs);
+    const args = this.inputs(values);
     const program = this.native('valueAndGrad');
     const outs = this.gradOutputs();
     try {
-      program.run(args, outs);
+      program.run(args, outs, this.runOptions(options));
     } catch (err) {
-      throw fromNative(err);
+      throw this.failure(err, 'valueAndGrad');
     }
     return { value: outs[0]![0]!, grads: outs.slice(1) };
   }
@@ -341,9 +466,9 @@ export class Program {
     const program = this.native('valueAndGrad');
     const outs = this.gradOutputs();
     try {
-      await program.runAsync(args, outs);
+      await program.runAsync(args, outs, this.runOptions());
     } catch (err) {
-      throw fromNative(err);
+      throw this.failure(err, 'valueAndGrad');
     }
     return { value: outs[0]![0]!, grads: outs.slice(1) };
   }
@@ -410,12 +535,12 @@ export class Program {
    * p.jvp([new Float64Array([0, 1])], [new Float64Array([1, 0])]); // { value: [0, sin 1], tangent: [1, 0] }
    * ```
    */
-  jvp(inputs: readonly InputValue[], tangents: readonly DirectionValue[]): JvpResult {
+  jvp(inputs: readonly InputValue[], tangents: readonly DirectionValue[], options?: RunCheckOptions): JvpResult {
     const { args, program, outs } = this.prepareJvp(inputs, tangents);
     try {
-      program.run(args, outs);
+      program.run(args, outs, this.runOptions(options));
     } catch (err) {
-      throw fromNative(err);
+      throw this.failure(err, 'jvp');
     }
     return { value: this.shaped(outs[0]!), tangent: this.shaped(outs[1]!) };
   }
@@ -424,9 +549,9 @@ export class Program {
   async jvpAsync(inputs: readonly InputValue[], tangents: readonly DirectionValue[]): Promise<JvpResult> {
     const { args, program, outs } = this.prepareJvp(inputs, tangents);
     try {
-      await program.runAsync(args, outs);
+      await program.runAsync(args, outs, this.runOptions());
     } catch (err) {
-      throw fromNative(err);
+      throw this.failure(err, 'jvp');
     }
     return { value: this.shaped(outs[0]!), tangent: this.shaped(outs[1]!) };
   }
@@ -450,12 +575,12 @@ export class Program {
    * p.vjp([new Float64Array([1, 2])], new Float64Array([1, 1])); // { value: [1, 4], grads: [[2, 4]] }
    * ```
    */
-  vjp(inputs: readonly InputValue[], cotangent: DirectionValue): VjpResult {
+  vjp(inputs: readonly InputValue[], cotangent: DirectionValue, options?: RunCheckOptions): VjpResult {
     const { args, program, outs } = this.prepareVjp(inputs, cotangent);
     try {
-      program.run(args, outs);
+      program.run(args, outs, this.runOptions(options));
     } catch (err) {
-      throw fromNative(err);
+      throw this.failure(err, 'vjp');
     }
     return { value: this.shaped(outs[0]!), grads: outs.slice(1) };
   }
@@ -464,9 +589,9 @@ export class Program {
   async vjpAsync(inputs: readonly InputValue[], cotangent: DirectionValue): Promise<VjpResult> {
     const { args, program, outs } = this.prepareVjp(inputs, cotangent);
     try {
-      await program.runAsync(args, outs);
+      await program.runAsync(args, outs, this.runOptions());
     } catch (err) {
-      throw fromNative(err);
+      throw this.failure(err, 'vjp');
     }
     return { value: this.shaped(outs[0]!), grads: outs.slice(1) };
   }
@@ -497,12 +622,12 @@ export class Program {
    * p.hvp([new Float64Array([1, 2])], [new Float64Array([1, 1])]); // hvp: [[6, 12]] (H = diag(6x))
    * ```
    */
-  hvp(inputs: readonly InputValue[], v: readonly DirectionValue[]): HvpResult {
+  hvp(inputs: readonly InputValue[], v: readonly DirectionValue[], options?: RunCheckOptions): HvpResult {
     const { args, program, outs } = this.prepareHvp(inputs, v);
     try {
-      program.run(args, outs);
+      program.run(args, outs, this.runOptions(options));
     } catch (err) {
-      throw fromNative(err);
+      throw this.failure(err, 'hvp');
     }
     return this.hvpResult(outs);
   }
@@ -511,9 +636,9 @@ export class Program {
   async hvpAsync(inputs: readonly InputValue[], v: readonly DirectionValue[]): Promise<HvpResult> {
     const { args, program, outs } = this.prepareHvp(inputs, v);
     try {
-      await program.runAsync(args, outs);
+      await program.runAsync(args, outs, this.runOptions());
     } catch (err) {
-      throw fromNative(err);
+      throw this.failure(err, 'hvp');
     }
     return this.hvpResult(outs);
   }
@@ -523,9 +648,9 @@ export class Program {
     const wrt = this.wrtNodes();
     if (kind === 'hessian') {
       const { grads, hessian } = hessianNodes(this.graph, this.output, wrt);
-      return serialize(this.graph, [this.output, ...grads, hessian]);
+      return this.write(kind, [this.output, ...grads, hessian]);
     }
-    return serialize(this.graph, [this.output, jacobianNode(this.graph, this.output, wrt, kind === 'jacobianForward' ? 'forward' : 'reverse')]);
+    return this.write(kind, [this.output, jacobianNode(this.graph, this.output, wrt, kind === 'jacobianForward' ? 'forward' : 'reverse')]);
   }
 
   private wrtSize(): number {
@@ -537,7 +662,7 @@ export class Program {
     return chooseJacobianMode(this.wrtSize(), sizeOf(this.outputShape));
   }
 
-  private prepareJacobian(inputsAndOptions: readonly (InputValue | JacobianOptions)[]): { args: DataArray[]; program: NativeProgram; outs: FloatArray[]; mode: JacobianMode } {
+  private prepareJacobian(inputsAndOptions: readonly (InputValue | JacobianOptions)[]): { args: DataArray[]; program: NativeProgram; outs: FloatArray[]; mode: JacobianMode; options: JacobianOptions } {
     const last = inputsAndOptions[inputsAndOptions.length - 1];
     const hasOptions = last !== null && typeof last === 'object' && !ArrayBuffer.isView(last) && !Array.isArray(last);
     const options = (hasOptions ? last : {}) as JacobianOptions;
@@ -553,7 +678,7 @@ export class Program {
     }
     const mode = options.mode ?? this.jacobianMode();
     const program = this.native(mode === 'forward' ? 'jacobianForward' : 'jacobianReverse');
-    return { args, program, outs: [this.outputArray(), new (arrayType(this.outputDtype as FloatDType))(rows * cols)], mode };
+    return { args, program, outs: [this.outputArray(), new (arrayType(this.outputDtype as FloatDType))(rows * cols)], mode, options };
   }
 
   private jacobianResult(outs: FloatArray[], mode: JacobianMode): JacobianResult {
@@ -575,22 +700,22 @@ export class Program {
    * ```
    */
   jacobian(...inputsAndOptions: (InputValue | JacobianOptions)[]): JacobianResult {
-    const { args, program, outs, mode } = this.prepareJacobian(inputsAndOptions);
+    const { args, program, outs, mode, options } = this.prepareJacobian(inputsAndOptions);
     try {
-      program.run(args, outs);
+      program.run(args, outs, this.runOptions(options));
     } catch (err) {
-      throw fromNative(err);
+      throw this.failure(err, mode === 'forward' ? 'jacobianForward' : 'jacobianReverse');
     }
     return this.jacobianResult(outs, mode);
   }
 
   /** As {@link Program.jacobian}, computed off the JavaScript thread (inputs must not change until it settles). */
   async jacobianAsync(...inputsAndOptions: (InputValue | JacobianOptions)[]): Promise<JacobianResult> {
-    const { args, program, outs, mode } = this.prepareJacobian(inputsAndOptions);
+    const { args, program, outs, mode, options } = this.prepareJacobian(inputsAndOptions);
     try {
-      await program.runAsync(args, outs);
+      await program.runAsync(args, outs, this.runOptions(options));
     } catch (err) {
-      throw fromNative(err);
+      throw this.failure(err, mode === 'forward' ? 'jacobianForward' : 'jacobianReverse');
     }
     return this.jacobianResult(outs, mode);
   }
@@ -622,12 +747,13 @@ export class Program {
    * p.hessian(new Float64Array([1, 2])); // hessian [6, 0, 0, 12]
    * ```
    */
-  hessian(...inputs: InputValue[]): HessianResult {
-    const { args, program, outs } = this.prepareHessian(inputs);
+  hessian(...inputs: (InputValue | RunCheckOptions)[]): HessianResult {
+    const [values, options] = splitRunOptions(inputs);
+    const { args, program, outs } = this.prepareHessian(values);
     try {
-      program.run(args, outs);
+      program.run(args, outs, this.runOptions(options));
     } catch (err) {
-      throw fromNative(err);
+      throw this.failure(err, 'hessian');
     }
     return this.hessianResult(outs);
   }
@@ -636,9 +762,9 @@ export class Program {
   async hessianAsync(...inputs: InputValue[]): Promise<HessianResult> {
     const { args, program, outs } = this.prepareHessian(inputs);
     try {
-      await program.runAsync(args, outs);
+      await program.runAsync(args, outs, this.runOptions());
     } catch (err) {
-      throw fromNative(err);
+      throw this.failure(err, 'hessian');
     }
     return this.hessianResult(outs);
   }
@@ -698,6 +824,10 @@ export function compile(fn: TracedFunction, options: CompileOptions): Program {
     throw new WengertError('WENGERT_INVALID_ARGUMENT', `wg.compile: argument ${intWrt} is int32 (indices) and cannot be differentiated; remove it from options.wrt (at ${userCallSite()})`);
   }
   const maxArenaBytes = options.maxArenaBytes ?? DEFAULT_MAX_ARENA_BYTES;
+  const checkFinite = options.checkFinite ?? false;
+  if (typeof checkFinite !== 'boolean') {
+    throw new WengertError('WENGERT_INVALID_ARGUMENT', `wg.compile: options.checkFinite must be a boolean, got ${String(checkFinite)}`);
+  }
   if (!Number.isSafeInteger(maxArenaBytes) || maxArenaBytes <= 0) {
     throw new WengertError('WENGERT_INVALID_ARGUMENT', `wg.compile: options.maxArenaBytes must be a positive integer, got ${String(maxArenaBytes)}`);
   }
@@ -714,7 +844,7 @@ export function compile(fn: TracedFunction, options: CompileOptions): Program {
   } else {
     throw new WengertError('WENGERT_INVALID_ARGUMENT', `wg.compile: the traced function must return a wg.Tensor or a number, got ${typeof result}`);
   }
-  const program = new Program(graph, output, inputNodes, wrt, maxArenaBytes);
+  const program = new Program(graph, output, inputNodes, wrt, maxArenaBytes, checkFinite, fn);
   if (output.shape.length === 0 && wrt.length > 0 && isFloat(output.dtype)) program.prepareGradient();
   return program;
 }

@@ -103,13 +103,14 @@ RunArgs collect_run_args(Napi::Env env, const Program& p, Napi::Value in_v, Napi
 // alive until the promise settles.
 class RunJob : public AsyncJob {
  public:
-  RunJob(std::shared_ptr<const Program> program, RunArgs& args)
+  RunJob(std::shared_ptr<const Program> program, RunArgs& args, bool check_finite)
       : program_(std::move(program)), inputs_(args.inputs.begin(), args.inputs.end()),
-        outputs_(args.outputs.begin(), args.outputs.end()) {}
+        outputs_(args.outputs.begin(), args.outputs.end()), check_finite_(check_finite) {}
 
   Status execute() override {
     RunOptions options;
     options.cancel = cancel_flag();
+    options.check_finite = check_finite_;
     return program_->run(inputs_, outputs_, options);
   }
 
@@ -117,11 +118,17 @@ class RunJob : public AsyncJob {
   std::shared_ptr<const Program> program_;
   std::vector<InputView> inputs_;
   std::vector<OutputView> outputs_;
+  bool check_finite_;
 };
+
+// The `checkFinite` flag of a run's options object (RunOptions::check_finite).
+bool check_finite_option(Napi::Value options) {
+  return options.IsObject() && options.As<Napi::Object>().Get("checkFinite").ToBoolean().Value();
+}
 
 // Queues a run and returns its promise (main thread).
 Napi::Value queue_run(Napi::Env env, std::shared_ptr<const Program> program, RunArgs args, Napi::Value options) {
-  auto job = std::make_unique<RunJob>(std::move(program), args);
+  auto job = std::make_unique<RunJob>(std::move(program), args, check_finite_option(options));
   for (Napi::Object& o : args.owners) job->keep_alive(env, o);
   return start_job(env, std::move(job), options);
 }
@@ -156,7 +163,9 @@ class ProgramWrap : public Napi::ObjectWrap<ProgramWrap> {
       // A local owner: an element getter run by collect_run_args may call dispose().
       const std::shared_ptr<const Program> p = require(env);
       RunArgs args = collect_run_args(env, *p, info[0], info[1]);
-      const Status s = p->run(args.inputs.span(), args.outputs.span());
+      RunOptions options;
+      options.check_finite = check_finite_option(info[2]);
+      const Status s = p->run(args.inputs.span(), args.outputs.span(), options);
       if (!s.ok()) throw make_error(env, s);
       return env.Undefined();
     });

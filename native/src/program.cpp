@@ -1,6 +1,7 @@
 #include "program.h"
 
 #include <algorithm>
+#include <cmath>
 #include <cstring>
 #include <new>
 #include <string>
@@ -68,6 +69,42 @@ class SlotAllocator {
 std::string describe(const Graph& g, uint32_t id) {
   const Node& n = g.nodes[id];
   return "node " + std::to_string(id) + " (" + n.op->name + ", " + dtype_name(n.dtype) + n.shape.str() + ")";
+}
+
+// The first element of a float array that is NaN or an infinity, or n if there is none.
+template <class T>
+uint64_t first_non_finite(const T* x, uint64_t n) {
+  // x - x is 0 exactly when x is finite (NaN otherwise): the branch-free pass vectorizes, and
+  // only a failing block is searched element by element.
+  constexpr uint64_t kBlock = 256;
+  for (uint64_t b = 0; b < n; b += kBlock) {
+    const uint64_t e = std::min(n, b + kBlock);
+    bool bad = false;
+    for (uint64_t i = b; i < e; ++i) bad |= (x[i] - x[i]) != T(0);
+    if (!bad) continue;
+    for (uint64_t i = b; i < e; ++i) {
+      if (!std::isfinite(x[i])) return i;
+    }
+  }
+  return n;
+}
+
+// For checkFinite: where a float value of `numel` elements first holds a non-finite number, as
+// ": element <i> is <NaN|Infinity|-Infinity>", or "" if it holds none (or is not a float).
+std::string non_finite_at(const void* data, DType dtype, uint64_t numel) {
+  uint64_t at = numel;
+  double v = 0;
+  if (dtype == DType::f64) {
+    const double* x = static_cast<const double*>(data);
+    at = first_non_finite(x, numel);
+    if (at < numel) v = x[at];
+  } else if (dtype == DType::f32) {
+    const float* x = static_cast<const float*>(data);
+    at = first_non_finite(x, numel);
+    if (at < numel) v = double(x[at]);
+  }
+  if (at == numel) return {};
+  return ": element " + std::to_string(at) + " is " + (v != v ? "NaN" : v > 0 ? "Infinity" : "-Infinity");
 }
 
 }  // namespace
@@ -261,6 +298,16 @@ Status Program::run(std::span<const InputView> inputs, std::span<const OutputVie
   }
 
   const Graph& g = graph_;
+  if (options.check_finite) {
+    for (std::size_t a = 0; a < inputs.size(); ++a) {
+      const std::string where = non_finite_at(inputs[a].data, inputs[a].dtype, inputs[a].length);
+      if (!where.empty()) {
+        release_arena(std::move(arena));
+        return Status::error(ErrorCode::non_finite, "input " + std::to_string(a) + " (" + dtype_name(g.args[a].dtype) +
+                                                        g.args[a].shape.str() + ")" + where);
+      }
+    }
+  }
   void** values = arena->values.get();
   const uint32_t n = static_cast<uint32_t>(g.nodes.size());
   for (uint32_t i = 0; i < n; ++i) {
@@ -294,6 +341,13 @@ Status Program::run(std::span<const InputView> inputs, std::span<const OutputVie
       return Status::error(fault.code, "node " + std::to_string(s.node) + " (" + nd.op->name + "): " + fault.what + " " +
                                            std::to_string(fault.value) + " at position " + std::to_string(fault.position) +
                                            " is out of range [0, " + std::to_string(fault.limit) + ")");
+    }
+    if (options.check_finite) [[unlikely]] {
+      const std::string where = non_finite_at(call.out, nd.dtype, nd.numel);
+      if (!where.empty()) {
+        release_arena(std::move(arena));
+        return Status::error(ErrorCode::non_finite, describe(g, s.node) + where);
+      }
     }
   }
   for (std::size_t o = 0; o < outputs.size(); ++o) {

@@ -57,9 +57,10 @@ struct RunOptions {
   // Polled between steps (and inside long kernels where they choose to): once it reads true the
   // run stops, returns its arena to the pool and fails with ErrorCode::aborted.
   const std::atomic<bool>* cancel = nullptr;
-  // After every step, scan its value: the first step that produced a NaN or an infinity fails the
-  // run with ErrorCode::non_finite, naming the node (the message starts "node <id> ("). Costs
-  // nothing when false.
+  // Scan every float input, then every step's value: the first that holds a NaN or an infinity
+  // fails the run with ErrorCode::non_finite. The message is "input <arg> (<dtype><shape>): element
+  // <i> is <NaN|Infinity|-Infinity>" for an input, "node <id> (<op>, <dtype><shape>): element ..."
+  // for a step. When false it costs one predictable branch per step.
   bool check_finite = false;
   // Threads for kernels that split large work (see parallel.h); nullptr runs serially.
   const Parallel* parallel = nullptr;

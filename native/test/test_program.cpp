@@ -1,6 +1,7 @@
 // Programs: the memory plan (alignment, reuse, limit), run-time checks of the caller's buffers,
 // zero allocation in steady state, determinism and concurrent runs.
 #include <cstring>
+#include <limits>
 #include <thread>
 
 #include "test.h"
@@ -218,6 +219,83 @@ TEST(program, int32_args_are_checked_and_unused) {
   CHECK(o[1] == -2);
   in[1].dtype = DType::f32;
   CHECK(p->run(in, out).code == ErrorCode::input_dtype);
+}
+
+// Runs p on one element type with the given options.
+template <class T>
+Status run_with(const Program& p, const std::vector<std::vector<T>>& inputs, std::vector<std::vector<T>>* outs,
+                const wengert::RunOptions& options) {
+  std::vector<InputView> in;
+  for (const auto& v : inputs) in.push_back(InputView{v.data(), dtype_of<T>(), v.size()});
+  outs->clear();
+  for (const auto& s : p.output_specs()) outs->emplace_back(s.length);
+  std::vector<OutputView> out;
+  for (auto& v : *outs) out.push_back(OutputView{v.data(), dtype_of<T>(), v.size()});
+  return p.run(in, out, options);
+}
+
+// x -> log(x) -> exp -> sum: log of a negative element is the first non-finite step.
+template <class T>
+void check_finite_names_the_first_bad_step() {
+  GraphBuilder b;
+  const DType t = dtype_of<T>();
+  const uint32_t x = b.input(t, {2, 3});
+  const uint32_t l = b.node(OpCode::log, t, {2, 3}, {x});
+  const uint32_t e = b.node(OpCode::exp, t, {2, 3}, {l});
+  b.output(b.node(OpCode::reduce_sum, t, {}, {e}, {0, 0, 1}));
+  ProgramPtr p;
+  REQUIRE(compile(b.bytes(), &p).ok());
+  wengert::RunOptions check;
+  check.check_finite = true;
+  std::vector<std::vector<T>> out;
+  REQUIRE(run_with<T>(*p, {{1, 2, 3, 4, 5, 6}}, &out, check).ok());
+  CHECK(std::abs(out[0][0] - T(21)) < T(1e-4));
+
+  const std::vector<std::vector<T>> bad = {{1, 2, 3, 4, -5, 6}};
+  // Off: the NaN flows silently to the output.
+  REQUIRE(run_with<T>(*p, bad, &out, {}).ok());
+  CHECK(std::isnan(out[0][0]));
+  // On: the log step is named, with the element and its value.
+  const Status s = run_with<T>(*p, bad, &out, check);
+  CHECK(s.code == ErrorCode::non_finite);
+  const std::string want = std::string("node ") + std::to_string(l) + " (log, " + wengert::dtype_name(t) + "[2,3]): element 4 is NaN";
+  CHECK_EQ(s.message, want);
+  // A zero gives -Infinity; the arena went back to the pool.
+  CHECK_EQ(run_with<T>(*p, {{1, 0, 3, 4, 5, 6}}, &out, check).message,
+           std::string("node 1 (log, ") + wengert::dtype_name(t) + "[2,3]): element 1 is -Infinity");
+  CHECK_EQ(p->num_pooled_arenas(), 1u);
+  // A non-finite input is reported before any step runs, naming the argument.
+  const T inf = std::numeric_limits<T>::infinity();
+  const Status si = run_with<T>(*p, {{1, 2, 3, inf, -5, 6}}, &out, check);
+  CHECK(si.code == ErrorCode::non_finite);
+  CHECK_EQ(si.message, std::string("input 0 (") + wengert::dtype_name(t) + "[2,3]): element 3 is Infinity");
+}
+
+TEST(program, check_finite_f64) { check_finite_names_the_first_bad_step<double>(); }
+TEST(program, check_finite_f32) { check_finite_names_the_first_bad_step<float>(); }
+
+TEST(program, check_finite_scans_every_element_of_large_values) {
+  // Blocks of the scan: the bad element is in the last, partial block; overflow makes +Infinity.
+  GraphBuilder b;
+  const uint32_t x = b.input(DType::f64, {1000});
+  const uint32_t e = b.node(OpCode::exp, DType::f64, {1000}, {x});
+  b.output(b.node(OpCode::neg, DType::f64, {1000}, {e}));
+  ProgramPtr p;
+  REQUIRE(compile(b.bytes(), &p).ok());
+  wengert::RunOptions check;
+  check.check_finite = true;
+  std::vector<double> v(1000, 1.0);
+  std::vector<std::vector<double>> out;
+  REQUIRE(run_with<double>(*p, {v}, &out, check).ok());
+  for (uint64_t at : {0u, 255u, 256u, 999u}) {
+    std::vector<double> w = v;
+    w[at] = 800;  // exp(800) overflows
+    const Status s = run_with<double>(*p, {w}, &out, check);
+    CHECK_EQ(s.message, "node 1 (exp, float64[1000]): element " + std::to_string(at) + " is Infinity");
+  }
+  // Large finite values are not flagged.
+  std::vector<double> big(1000, 700.0);
+  CHECK(run_with<double>(*p, {big}, &out, check).ok());
 }
 
 }  // namespace
