@@ -5,7 +5,9 @@
 #include <algorithm>
 #include <cmath>
 #include <cstring>
+#include <map>
 #include <new>
+#include <set>
 #include <string>
 
 namespace wengert {
@@ -16,28 +18,28 @@ constexpr int64_t kNoSlot = -1;
 constexpr uint32_t kNoNode = UINT32_MAX;
 constexpr uint64_t kScalarSlot = 8;
 
-// Best-fit allocation of 64-byte aligned slots in one arena. Offsets and sizes are multiples of
-// kAlign; freed blocks are coalesced with their neighbours.
+// Best-fit allocation of slots in one arena: the smallest free block that fits, the lowest offset
+// among equal sizes. Freed blocks are coalesced with their neighbours. Each operation is
+// O(log free blocks), so planning stays near-linear for programs of millions of steps.
 class SlotAllocator {
  public:
   uint64_t allocate(uint64_t size) {
     if (size == 0) return 0;
-    std::size_t best = free_.size();
-    for (std::size_t b = 0; b < free_.size(); ++b) {
-      if (free_[b].size >= size && (best == free_.size() || free_[b].size < free_[best].size)) best = b;
-    }
-    if (best != free_.size()) {
-      const uint64_t at = free_[best].offset;
-      free_[best].offset += size;
-      free_[best].size -= size;
-      if (free_[best].size == 0) free_.erase(free_.begin() + static_cast<std::ptrdiff_t>(best));
+    const auto fit = by_size_.lower_bound({size, 0});
+    if (fit != by_size_.end()) {
+      const auto [block, at] = *fit;
+      erase(at, block);
+      if (block > size) insert(at + size, block - size);
       return at;
     }
     // No block fits: grow the arena, starting inside a free block that ends at the top.
     uint64_t at = top_;
-    if (!free_.empty() && free_.back().offset + free_.back().size == top_) {
-      at = free_.back().offset;
-      free_.pop_back();
+    if (!by_offset_.empty()) {
+      const auto last = std::prev(by_offset_.end());
+      if (last->first + last->second == top_) {
+        at = last->first;
+        erase(last->first, last->second);
+      }
     }
     top_ = at + size;
     return at;
@@ -45,27 +47,36 @@ class SlotAllocator {
 
   void release(uint64_t offset, uint64_t size) {
     if (size == 0) return;
-    std::size_t pos = 0;
-    while (pos < free_.size() && free_[pos].offset < offset) ++pos;
-    free_.insert(free_.begin() + static_cast<std::ptrdiff_t>(pos), Block{offset, size});
-    if (pos + 1 < free_.size() && free_[pos].offset + free_[pos].size == free_[pos + 1].offset) {
-      free_[pos].size += free_[pos + 1].size;
-      free_.erase(free_.begin() + static_cast<std::ptrdiff_t>(pos + 1));
+    const auto next = by_offset_.lower_bound(offset);
+    if (next != by_offset_.end() && offset + size == next->first) {
+      size += next->second;
+      erase(next->first, next->second);
     }
-    if (pos > 0 && free_[pos - 1].offset + free_[pos - 1].size == free_[pos].offset) {
-      free_[pos - 1].size += free_[pos].size;
-      free_.erase(free_.begin() + static_cast<std::ptrdiff_t>(pos));
+    const auto after = by_offset_.lower_bound(offset);
+    if (after != by_offset_.begin()) {
+      const auto prev = std::prev(after);
+      if (prev->first + prev->second == offset) {
+        offset = prev->first;
+        size += prev->second;
+        erase(prev->first, prev->second);
+      }
     }
+    insert(offset, size);
   }
 
   uint64_t top() const { return top_; }
 
  private:
-  struct Block {
-    uint64_t offset;
-    uint64_t size;
-  };
-  std::vector<Block> free_;  // sorted by offset, never adjacent
+  void insert(uint64_t offset, uint64_t size) {
+    by_offset_.emplace(offset, size);
+    by_size_.emplace(size, offset);
+  }
+  void erase(uint64_t offset, uint64_t size) {
+    by_offset_.erase(offset);
+    by_size_.erase({size, offset});
+  }
+  std::map<uint64_t, uint64_t> by_offset_;          // free blocks: offset -> size, never adjacent
+  std::set<std::pair<uint64_t, uint64_t>> by_size_;  // the same blocks as (size, offset)
   uint64_t top_ = 0;
 };
 
