@@ -155,6 +155,36 @@ export function opsMissingRules(): OpName[] {
   return (Object.keys(OPS) as OpName[]).filter((op) => OPS[op].grad === 'rule' && op !== 'input' && vjpRule(op) === undefined);
 }
 
+/** Spans of node ids the reverse sweep appended for one traced node, in increasing id order. */
+const origins = new WeakMap<Graph, { start: number; end: number; node: Node }[]>();
+
+function noteOrigin(graph: Graph, start: number, end: number, node: Node): void {
+  let spans = origins.get(graph);
+  if (spans === undefined) origins.set(graph, (spans = []));
+  spans.push({ start, end, node });
+}
+
+/**
+ * The node whose reverse-mode rule appended node `id` to `graph` (for error messages: "in the
+ * gradient of log"), or undefined if the reverse sweep did not make it.
+ */
+export function gradientOrigin(graph: Graph, id: number): Node | undefined {
+  const spans = origins.get(graph);
+  if (spans === undefined) return undefined;
+  let lo = 0;
+  let hi = spans.length;
+  while (lo < hi) {
+    const mid = (lo + hi) >> 1;
+    if (spans[mid]!.end <= id) lo = mid + 1;
+    else hi = mid;
+  }
+  // Spans end in increasing order; a nested sweep's spans lie inside the span that made them.
+  for (let k = lo; k < spans.length; k++) {
+    if (spans[k]!.start <= id) return spans[k]!.node;
+  }
+  return undefined;
+}
+
 /**
  * Append the gradient of the scalar `output` with respect to each of `wrt` to `graph`, and return
  * the gradient nodes in order. An input the output does not depend on gets a zero gradient.
@@ -214,6 +244,7 @@ export function gradient(graph: Graph, output: Node, wrt: readonly Node[], seed?
     }
     const g = ct[i];
     if (g === undefined || needs[i] === 0 || node.op === 'input') continue;
+    const first = graph.nodes.length;
     // At a wg.customVjp marker the cotangent goes to the custom function's inputs through the
     // user's traced rule, not through the function's own nodes (they get no cotangent from here).
     const custom = anyCustom ? customVjpRule(graph, node) : undefined;
@@ -236,6 +267,7 @@ export function gradient(graph: Graph, output: Node, wrt: readonly Node[], seed?
       const prev = ct[x.id];
       ct[x.id] = prev === undefined ? c : ops.add(prev, c);
     }
+    if (graph.nodes.length > first) noteOrigin(graph, first, graph.nodes.length, node);
   }
 
   return wrt.map((w) => {

@@ -5,7 +5,7 @@
  * @packageDocumentation
  */
 export { compile, f64, f32, i32, Program } from './program.js';
-export type { AsyncOptions, JacobianAsyncOptions, CompileOptions, InputValue, MemoryReport, TracedFunction, ValueAndGrad, JvpResult, VjpResult, HvpResult, DirectionValue } from './program.js';
+export type { AsyncOptions, JacobianAsyncOptions, CompileOptions, InputValue, MemoryReport, TracedFunction, ValueAndGrad, JvpResult, VjpResult, HvpResult, DirectionValue, RunCheckOptions } from './program.js';
 export { Tensor } from './tensor.js';
 export { minimize, minimizeAsync, leastSquares, leastSquaresAsync, fitMany, fitManyAsync } from './optim.js';
 export type {

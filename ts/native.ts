@@ -12,17 +12,23 @@ export type NativeInput = Float64Array | Float32Array | Int32Array;
 /** A typed array the engine writes an output into. */
 export type NativeOutput = Float64Array | Float32Array | Int32Array;
 
+/** Options of one native run. */
+export interface NativeRunOptions {
+  /** Fail with WENGERT_NON_FINITE at the first input or step holding NaN or an infinity. */
+  readonly checkFinite?: boolean;
+}
+
 /** A compiled, validated program held by the engine. */
 export interface NativeProgram {
   /** Run synchronously, writing each output into the caller's array. */
-  run(inputs: readonly NativeInput[], outputs: readonly NativeOutput[]): void;
+  run(inputs: readonly NativeInput[], outputs: readonly NativeOutput[], options?: NativeRunOptions): void;
+  /** The same, with the arrays as arguments (inputs, then outputs): no arrays to read per call. */
+  run(...arrays: (NativeInput | NativeOutput)[]): void;
   /**
    * Run on the engine's thread pool. The inputs are copied before it returns; the outputs are
    * written when the promise settles (on this thread), so they must not be used until then.
    */
-  runAsync(inputs: readonly NativeInput[], outputs: readonly NativeOutput[], options?: NativeJobOptions): Promise<void>;
-  /** The same, with the arrays as arguments (inputs, then outputs): no arrays to read per call. */
-  run(...arrays: (NativeInput | NativeOutput)[]): void;
+  runAsync(inputs: readonly NativeInput[], outputs: readonly NativeOutput[], options?: NativeJobOptions & NativeRunOptions): Promise<void>;
   /** Bytes of the program's arena (one per concurrent run). */
   arenaBytes(): number;
   /** Free the program now; later runs throw WENGERT_DISPOSED. */

@@ -1,13 +1,13 @@
 /** `compile`: trace once, serialize once, run many times. */
-import { gradient } from './autodiff.js';
+import { gradient, gradientOrigin } from './autodiff.js';
 import { jvp } from './forward.js';
 import { chooseJacobianMode, hessianNodes, jacobianNode, type JacobianMode } from './batch.js';
 import { arrayType, dtypeOf, isFloat, type DataArray, type DType, type FloatArray, type FloatDType } from './dtype.js';
 import { WengertError, WengertRangeError, WengertTypeError, fromNative } from './errors.js';
 import { Graph, withGraph, type ArgSpec, type Node } from './graph.js';
-import { nativeBinding, type NativeProgram } from './native.js';
+import { nativeBinding, type NativeProgram, type NativeRunOptions } from './native.js';
 import { defaultMaxArenaBytes } from './config.js';
-import { serialize } from './serialize.js';
+import { liveNodes, serialize } from './serialize.js';
 import { MAX_RANK, fmt, isShape, sizeOf, type Shape } from './shape.js';
 import { Tensor } from './tensor.js';
 import { userCallSite } from './callsite.js';
@@ -45,10 +45,44 @@ export interface CompileOptions {
   readonly wrt?: readonly number[];
   /** Upper bound on one run's working memory; a program that needs more fails to compile (default 4 GiB, or as set by {@link configure}). */
   readonly maxArenaBytes?: number;
+  /**
+   * Check every run of this program for NaN and infinities (default false): a run fails with
+   * `WENGERT_NON_FINITE` at the first non-finite input or computed value, naming the op, whether it
+   * is in the gradient of a traced op, and the call site where that op was traced. See
+   * {@link RunCheckOptions} to check a single call.
+   */
+  readonly checkFinite?: boolean;
+}
+
+/**
+ * Per-call options of every run method: a trailing object of {@link Program.run},
+ * {@link Program.valueAndGrad}, {@link Program.hessian} and the `…Async` methods, or the last
+ * argument of {@link Program.jvp}, {@link Program.vjp} and {@link Program.hvp}.
+ */
+export interface RunCheckOptions {
+  /** Check this call for NaN and infinities (see {@link CompileOptions.checkFinite}); default: the program's setting. */
+  readonly checkFinite?: boolean;
+}
+
+const CHECK_FINITE: NativeRunOptions = Object.freeze({ checkFinite: true });
+
+/** A traced graph that records the user's call site of the node with id `target` (for error messages). */
+class SiteGraph extends Graph {
+  site: string | undefined;
+  constructor(
+    args: readonly ArgSpec[],
+    private readonly target: number,
+  ) {
+    super(args);
+  }
+  override add(...params: Parameters<Graph['add']>): Node {
+    if (this.site === undefined && this.nodes.length === this.target) this.site = userCallSite();
+    return super.add(...params);
+  }
 }
 
 /** Options of a synchronous {@link Program.run}, passed as its last argument. */
-export interface RunOptions {
+export interface RunOptions extends RunCheckOptions {
   /**
    * Write the output into this typed array (in a one-element list) instead of a new one: the
    * output's dtype and size (1 for a scalar output), sharing no memory with an input. A wrong
@@ -58,7 +92,7 @@ export interface RunOptions {
 }
 
 /** Options of a synchronous {@link Program.valueAndGrad}, passed as its last argument. */
-export interface ValueAndGradOptions {
+export interface ValueAndGradOptions extends RunCheckOptions {
   /**
    * Write the gradients into these typed arrays instead of new ones: one per `wrt` argument, in
    * order, of that argument's dtype and size, sharing no memory with an input or with each other.
@@ -106,7 +140,7 @@ export interface HvpResult {
 }
 
 /** Options of {@link Program.jacobian}, passed as its last argument. */
-export interface JacobianOptions {
+export interface JacobianOptions extends RunCheckOptions {
   /** `forward` (one tangent per input element) or `reverse` (one cotangent per output element); default: the one with fewer directions. */
   readonly mode?: JacobianMode;
 }
@@ -158,7 +192,7 @@ export interface MemoryReport {
  * Options of the asynchronous methods ({@link Program.valueAndGradAsync} and the others), passed as
  * their last argument.
  */
-export interface AsyncOptions {
+export interface AsyncOptions extends RunCheckOptions {
   /**
    * Aborts the call: one already aborted rejects at once; one that fires later stops the work at
    * its next safe point (between steps of the program) and rejects with an {@link AbortError}
@@ -182,16 +216,12 @@ function splitOptions<O extends object>(values: readonly unknown[]): { inputs: I
 }
 
 /** Runs `program` on the engine's threads with the caller's signal; errors as wengert errors. */
-async function runOnPool(program: NativeProgram, args: readonly DataArray[], outs: readonly DataArray[], options: AsyncOptions | undefined): Promise<void> {
+async function runOnPool(program: NativeProgram, args: readonly DataArray[], outs: readonly DataArray[], options: AsyncOptions | undefined, checkFinite: boolean): Promise<void> {
   if (options !== undefined && !isOptions(options)) {
     throw new WengertError('WENGERT_INVALID_ARGUMENT', `options must be an object such as { signal }, got ${describeValue(options)}`);
   }
   const signal = options?.signal;
-  try {
-    await program.runAsync(args, outs, signal === undefined ? undefined : { signal });
-  } catch (err) {
-    throw fromNative(err);
-  }
+  await program.runAsync(args, outs, signal === undefined && !checkFinite ? undefined : { signal, checkFinite });
 }
 
 /** The traced function's signature: symbolic tensors in, a tensor (or a number) out. */
@@ -247,9 +277,17 @@ export class Program {
   private gradCall: (DataArray | undefined)[] | undefined;
   /** Where a synchronous valueAndGrad writes the value; read before the call returns. */
   private valueScratch: FloatArray | undefined;
+  /** checkFinite of runs that do not say (CompileOptions.checkFinite). */
+  private readonly checkFinite: boolean;
+  /** The traced function, traced again only to find an op's call site for an error message. */
+  private readonly traced: TracedFunction | undefined;
+  /** Nodes [0, traceLength) are the traced function's; later ones come from transforms. */
+  private readonly traceLength: number;
+  /** The outputs each native program was serialized with: native node ids index liveNodes(graph, outputs). */
+  private readonly programOutputs = new Map<ProgramKind, readonly Node[]>();
 
   /** @internal */
-  constructor(graph: Graph, output: Node, inputNodes: readonly Node[], wrt: readonly number[], maxArenaBytes: number) {
+  constructor(graph: Graph, output: Node, inputNodes: readonly Node[], wrt: readonly number[], maxArenaBytes: number, checkFinite = false, traced?: TracedFunction) {
     this.graph = graph;
     this.output = output;
     this.inputNodes = inputNodes;
@@ -261,11 +299,95 @@ export class Program {
     this.argSizes = graph.args.map((a) => sizeOf(a.shape));
     this.outputSize = sizeOf(output.shape);
     this.outputSpecs = [{ dtype: output.dtype, shape: output.shape }];
+    this.checkFinite = checkFinite;
+    this.traced = traced;
+    this.traceLength = graph.nodes.length;
+  }
+
+  /** Serialize the program of `kind`, remembering its outputs (see {@link Program.nonFiniteError}). */
+  private write(kind: ProgramKind, outputs: readonly Node[], args?: readonly ArgSpec[]): Uint8Array {
+    this.programOutputs.set(kind, outputs);
+    return serialize(this.graph, outputs, args);
+  }
+
+  /** Whether a call with these options checks for non-finite values. */
+  private checks(options?: RunCheckOptions): boolean {
+    return options?.checkFinite ?? this.checkFinite;
+  }
+
+  /** The native options of a synchronous run; none (the cheapest call) unless it checks. */
+  private runOptions(options?: RunCheckOptions): NativeRunOptions | undefined {
+    return this.checks(options) ? CHECK_FINITE : undefined;
+  }
+
+  /** An error from the native run of `kind` as a wengert error; a non-finite value is described in terms of the traced program. */
+  private failure(err: unknown, kind: ProgramKind): Error {
+    const e = fromNative(err);
+    if (!(e instanceof WengertError) || e.code !== 'WENGERT_NON_FINITE') return e;
+    return new WengertError('WENGERT_NON_FINITE', this.nonFiniteError(e.message, kind));
+  }
+
+  /** Runs `program` on the engine's threads; errors as wengert errors (see {@link Program.failure}). */
+  private async onPool(kind: ProgramKind, program: NativeProgram, args: readonly DataArray[], outs: readonly DataArray[], options: AsyncOptions | undefined): Promise<void> {
+    try {
+      await runOnPool(program, args, outs, options, this.checks(options));
+    } catch (err) {
+      throw this.failure(err, kind);
+    }
+  }
+
+  /** The call site where traced node `id` was made, found by tracing the function again (error path only). */
+  private siteOf(node: Node): string {
+    const unknown = 'an unknown call site';
+    if (this.traced === undefined || node.id >= this.traceLength) return unknown;
+    const graph = new SiteGraph(this.args, node.id);
+    try {
+      const inputs = this.args.map((s, i) => graph.add('input', [], s.shape, s.dtype, [i]));
+      withGraph(graph, () => this.traced!(...inputs.map((n) => new Tensor(n, graph))));
+    } catch {
+      return unknown;
+    }
+    const again = graph.nodes[node.id];
+    // A function that traces differently the second time (it branches on outside state) has no reliable site.
+    if (graph.site === undefined || again?.op !== node.op || again.dtype !== node.dtype || fmt(again.shape) !== fmt(node.shape)) return unknown;
+    return graph.site;
+  }
+
+  /**
+   * The message of a WENGERT_NON_FINITE error. The engine names an input ("input <k> (...)") or a
+   * node of the serialized program ("node <id> (<op>, <dtype><shape>): element <i> is <value>");
+   * this names the argument, or the traced op, whether the node is in its gradient, and its call site.
+   */
+  private nonFiniteError(message: string, kind: ProgramKind): string {
+    const input = /^input (\d+) \(([^)]*)\): element (\d+) is (\S+)$/.exec(message);
+    if (input !== null) {
+      const k = Number(input[1]);
+      const which = k < this.args.length ? `argument ${k}` : kind === 'vjp' ? 'the cotangent' : `the ${kind === 'jvp' ? 'tangent' : 'direction'} for argument ${this.wrt[k - this.args.length] ?? '?'}`;
+      return `checkFinite: ${which} (${input[2]}) holds ${input[4]} at element ${input[3]}`;
+    }
+    const step = /^node (\d+) \(([^,]+), ([^)]*)\): element (\d+) is (\S+)$/.exec(message);
+    const outputs = this.programOutputs.get(kind);
+    if (step === null || outputs === undefined) return `checkFinite: ${message}`;
+    const [, id, op, type, element, value] = step;
+    const node = liveNodes(this.graph, outputs)[Number(id)];
+    const what = `${op} produced ${value} at element ${element} of its ${type} value (node ${id} of the ${kind} program)`;
+    if (node === undefined) return `checkFinite: ${what}`;
+    // A reverse-sweep node is described by the traced op it differentiates (wg.grad inside the
+    // traced function makes such nodes too; a gradient of a gradient gives a chain).
+    let traced = node;
+    let chain = '';
+    for (let origin = gradientOrigin(this.graph, node.id); origin !== undefined; origin = gradientOrigin(this.graph, origin.id)) {
+      chain = `${chain} in the gradient of ${origin.op}`;
+      traced = origin;
+    }
+    if (traced.id >= this.traceLength) return `checkFinite: ${what}, in code added by the ${kind} transform`;
+    if (chain === '') return `checkFinite: ${what}; ${op} was traced at ${this.siteOf(traced)}`;
+    return `checkFinite: ${op}${chain} produced ${value} at element ${element} of its ${type} value (node ${id} of the ${kind} program); ${traced.op} was traced at ${this.siteOf(traced)}`;
   }
 
   /** @internal The serialized program: forward only, value and gradients, or a transform. */
   serialized(kind: ProgramKind): Uint8Array {
-    if (kind === 'forward') return serialize(this.graph, [this.output]);
+    if (kind === 'forward') return this.write(kind, [this.output]);
     if (kind === 'jvp' || kind === 'vjp' || kind === 'hvp') return this.serializedTransform(kind);
     if (kind === 'jacobianForward' || kind === 'jacobianReverse' || kind === 'hessian') return this.serializedDense(kind);
     this.gradNodes ??= gradient(
@@ -273,7 +395,7 @@ export class Program {
       this.output,
       this.wrt.map((i) => this.inputNodes[i]!),
     );
-    return serialize(this.graph, [this.output, ...this.gradNodes]);
+    return this.write(kind, [this.output, ...this.gradNodes]);
   }
 
   private wrtNodes(): Node[] {
@@ -308,7 +430,7 @@ export class Program {
       built = this.buildTransform(kind);
       this.transformGraphs.set(kind, built);
     }
-    return serialize(this.graph, built.outputs, built.args);
+    return this.write(kind, built.outputs, built.args);
   }
 
   /** Append a transform's nodes to the graph (once per kind): its outputs and argument specs. */
@@ -470,9 +592,10 @@ export class Program {
       result = (options && this.outArrays('run', options, this.outputSpecs)?.[0]) ?? new (arrayType(this.outputDtype))(this.outputSize);
       call[n] = result;
       try {
-        runFlat(program, call);
+        if (this.checks(options)) program.run(call.slice(0, n) as DataArray[], [result], CHECK_FINITE);
+        else runFlat(program, call);
       } catch (err) {
-        throw Program.rethrow('run', err, 0);
+        throw this.failure(Program.rethrow('run', err, 0), 'forward');
       }
     } finally {
       for (let i = 0; i < call.length; i++) call[i] = undefined;
@@ -513,9 +636,10 @@ export class Program {
       call[nIn] = value;
       for (let k = 0; k < nWrt; k++) call[nIn + 1 + k] = grads[k];
       try {
-        runFlat(program, call);
+        if (this.checks(options)) program.run(call.slice(0, nIn) as DataArray[], call.slice(nIn) as DataArray[], CHECK_FINITE);
+        else runFlat(program, call);
       } catch (err) {
-        throw Program.rethrow('valueAndGrad', err, 1);
+        throw this.failure(Program.rethrow('valueAndGrad', err, 1), 'valueAndGrad');
       }
     } finally {
       for (let i = 0; i < call.length; i++) call[i] = undefined;
@@ -538,7 +662,7 @@ export class Program {
     const args = this.inputs(inputs);
     const program = this.native('valueAndGrad');
     const outs = this.gradOutputs();
-    await runOnPool(program, args, outs, options);
+    await this.onPool('valueAndGrad', program, args, outs, options);
     return { value: outs[0]![0]!, grads: outs.slice(1) };
   }
 
@@ -551,7 +675,7 @@ export class Program {
     const args = this.inputs(inputs);
     const program = this.native('forward');
     const out = new (arrayType(this.outputDtype))(sizeOf(this.outputShape));
-    await runOnPool(program, args, [out], options);
+    await this.onPool('forward', program, args, [out], options);
     return this.outputShape.length === 0 ? out[0]! : out;
   }
 
@@ -623,12 +747,12 @@ export class Program {
    * p.jvp([new Float64Array([0, 1])], [new Float64Array([1, 0])]); // { value: [0, sin 1], tangent: [1, 0] }
    * ```
    */
-  jvp(inputs: readonly InputValue[], tangents: readonly DirectionValue[]): JvpResult {
+  jvp(inputs: readonly InputValue[], tangents: readonly DirectionValue[], options?: RunCheckOptions): JvpResult {
     const { args, program, outs } = this.prepareJvp(inputs, tangents);
     try {
-      program.run(args, outs);
+      program.run(args, outs, this.runOptions(options));
     } catch (err) {
-      throw fromNative(err);
+      throw this.failure(err, 'jvp');
     }
     return { value: this.shaped(outs[0]!), tangent: this.shaped(outs[1]!) };
   }
@@ -636,7 +760,7 @@ export class Program {
   /** As {@link Program.jvp}, computed on the engine's threads (inputs and tangents copied before it returns; `options.signal` aborts it). */
   async jvpAsync(inputs: readonly InputValue[], tangents: readonly DirectionValue[], options?: AsyncOptions): Promise<JvpResult> {
     const { args, program, outs } = this.prepareJvp(inputs, tangents);
-    await runOnPool(program, args, outs, options);
+    await this.onPool('jvp', program, args, outs, options);
     return { value: this.shaped(outs[0]!), tangent: this.shaped(outs[1]!) };
   }
 
@@ -659,12 +783,12 @@ export class Program {
    * p.vjp([new Float64Array([1, 2])], new Float64Array([1, 1])); // { value: [1, 4], grads: [[2, 4]] }
    * ```
    */
-  vjp(inputs: readonly InputValue[], cotangent: DirectionValue): VjpResult {
+  vjp(inputs: readonly InputValue[], cotangent: DirectionValue, options?: RunCheckOptions): VjpResult {
     const { args, program, outs } = this.prepareVjp(inputs, cotangent);
     try {
-      program.run(args, outs);
+      program.run(args, outs, this.runOptions(options));
     } catch (err) {
-      throw fromNative(err);
+      throw this.failure(err, 'vjp');
     }
     return { value: this.shaped(outs[0]!), grads: outs.slice(1) };
   }
@@ -672,7 +796,7 @@ export class Program {
   /** As {@link Program.vjp}, computed on the engine's threads (inputs and cotangent copied before it returns; `options.signal` aborts it). */
   async vjpAsync(inputs: readonly InputValue[], cotangent: DirectionValue, options?: AsyncOptions): Promise<VjpResult> {
     const { args, program, outs } = this.prepareVjp(inputs, cotangent);
-    await runOnPool(program, args, outs, options);
+    await this.onPool('vjp', program, args, outs, options);
     return { value: this.shaped(outs[0]!), grads: outs.slice(1) };
   }
 
@@ -702,12 +826,12 @@ export class Program {
    * p.hvp([new Float64Array([1, 2])], [new Float64Array([1, 1])]); // hvp: [[6, 12]] (H = diag(6x))
    * ```
    */
-  hvp(inputs: readonly InputValue[], v: readonly DirectionValue[]): HvpResult {
+  hvp(inputs: readonly InputValue[], v: readonly DirectionValue[], options?: RunCheckOptions): HvpResult {
     const { args, program, outs } = this.prepareHvp(inputs, v);
     try {
-      program.run(args, outs);
+      program.run(args, outs, this.runOptions(options));
     } catch (err) {
-      throw fromNative(err);
+      throw this.failure(err, 'hvp');
     }
     return this.hvpResult(outs);
   }
@@ -715,7 +839,7 @@ export class Program {
   /** As {@link Program.hvp}, computed on the engine's threads (inputs and directions copied before it returns; `options.signal` aborts it). */
   async hvpAsync(inputs: readonly InputValue[], v: readonly DirectionValue[], options?: AsyncOptions): Promise<HvpResult> {
     const { args, program, outs } = this.prepareHvp(inputs, v);
-    await runOnPool(program, args, outs, options);
+    await this.onPool('hvp', program, args, outs, options);
     return this.hvpResult(outs);
   }
 
@@ -724,9 +848,9 @@ export class Program {
     const wrt = this.wrtNodes();
     if (kind === 'hessian') {
       const { grads, hessian } = hessianNodes(this.graph, this.output, wrt);
-      return serialize(this.graph, [this.output, ...grads, hessian]);
+      return this.write(kind, [this.output, ...grads, hessian]);
     }
-    return serialize(this.graph, [this.output, jacobianNode(this.graph, this.output, wrt, kind === 'jacobianForward' ? 'forward' : 'reverse')]);
+    return this.write(kind, [this.output, jacobianNode(this.graph, this.output, wrt, kind === 'jacobianForward' ? 'forward' : 'reverse')]);
   }
 
   private wrtSize(): number {
@@ -738,7 +862,7 @@ export class Program {
     return chooseJacobianMode(this.wrtSize(), sizeOf(this.outputShape));
   }
 
-  private prepareJacobian(inputsAndOptions: readonly (InputValue | JacobianOptions)[]): { args: DataArray[]; program: NativeProgram; outs: FloatArray[]; mode: JacobianMode } {
+  private prepareJacobian(inputsAndOptions: readonly (InputValue | JacobianOptions)[]): { args: DataArray[]; program: NativeProgram; outs: FloatArray[]; mode: JacobianMode; options: JacobianOptions } {
     const last = inputsAndOptions[inputsAndOptions.length - 1];
     const hasOptions = last !== null && typeof last === 'object' && !ArrayBuffer.isView(last) && !Array.isArray(last);
     const options = (hasOptions ? last : {}) as JacobianOptions;
@@ -754,7 +878,7 @@ export class Program {
     }
     const mode = options.mode ?? this.jacobianMode();
     const program = this.native(mode === 'forward' ? 'jacobianForward' : 'jacobianReverse');
-    return { args, program, outs: [this.outputArray(), new (arrayType(this.outputDtype as FloatDType))(rows * cols)], mode };
+    return { args, program, outs: [this.outputArray(), new (arrayType(this.outputDtype as FloatDType))(rows * cols)], mode, options };
   }
 
   private jacobianResult(outs: FloatArray[], mode: JacobianMode): JacobianResult {
@@ -776,20 +900,19 @@ export class Program {
    * ```
    */
   jacobian(...inputsAndOptions: (InputValue | JacobianOptions)[]): JacobianResult {
-    const { args, program, outs, mode } = this.prepareJacobian(inputsAndOptions);
+    const { args, program, outs, mode, options } = this.prepareJacobian(inputsAndOptions);
     try {
-      program.run(args, outs);
+      program.run(args, outs, this.runOptions(options));
     } catch (err) {
-      throw fromNative(err);
+      throw this.failure(err, mode === 'forward' ? 'jacobianForward' : 'jacobianReverse');
     }
     return this.jacobianResult(outs, mode);
   }
 
   /** As {@link Program.jacobian}, computed on the engine's threads (inputs copied before it returns; a trailing `{ mode, signal }` chooses the mode and aborts it). */
   async jacobianAsync(...inputsAndOptions: (InputValue | JacobianAsyncOptions)[]): Promise<JacobianResult> {
-    const { args, program, outs, mode } = this.prepareJacobian(inputsAndOptions);
-    const last = inputsAndOptions[inputsAndOptions.length - 1];
-    await runOnPool(program, args, outs, isOptions(last) ? { signal: (last as AsyncOptions).signal } : undefined);
+    const { args, program, outs, mode, options } = this.prepareJacobian(inputsAndOptions);
+    await this.onPool(mode === 'forward' ? 'jacobianForward' : 'jacobianReverse', program, args, outs, { signal: (options as JacobianAsyncOptions).signal, checkFinite: options.checkFinite });
     return this.jacobianResult(outs, mode);
   }
 
@@ -820,12 +943,13 @@ export class Program {
    * p.hessian(new Float64Array([1, 2])); // hessian [6, 0, 0, 12]
    * ```
    */
-  hessian(...inputs: InputValue[]): HessianResult {
+  hessian(...inputsAndOptions: [...InputValue[], RunCheckOptions] | InputValue[]): HessianResult {
+    const { inputs, options } = splitOptions<RunCheckOptions>(inputsAndOptions);
     const { args, program, outs } = this.prepareHessian(inputs);
     try {
-      program.run(args, outs);
+      program.run(args, outs, this.runOptions(options));
     } catch (err) {
-      throw fromNative(err);
+      throw this.failure(err, 'hessian');
     }
     return this.hessianResult(outs);
   }
@@ -834,7 +958,7 @@ export class Program {
   async hessianAsync(...inputsAndOptions: [...InputValue[], AsyncOptions] | InputValue[]): Promise<HessianResult> {
     const { inputs, options } = splitOptions<AsyncOptions>(inputsAndOptions);
     const { args, program, outs } = this.prepareHessian(inputs);
-    await runOnPool(program, args, outs, options);
+    await this.onPool('hessian', program, args, outs, options);
     return this.hessianResult(outs);
   }
 
@@ -930,7 +1054,11 @@ export function compile(fn: TracedFunction, options: CompileOptions): Program {
   } else {
     throw new WengertError('WENGERT_INVALID_ARGUMENT', `wg.compile: the traced function must return a wg.Tensor or a number, got ${typeof result}`);
   }
-  const program = new Program(graph, output, inputNodes, wrt, maxArenaBytes);
+  const checkFinite = options.checkFinite ?? false;
+  if (typeof checkFinite !== 'boolean') {
+    throw new WengertError('WENGERT_INVALID_ARGUMENT', `wg.compile: options.checkFinite must be a boolean, got ${describeValue(checkFinite)}`);
+  }
+  const program = new Program(graph, output, inputNodes, wrt, maxArenaBytes, checkFinite, fn);
   if (output.shape.length === 0 && wrt.length > 0 && isFloat(output.dtype)) program.prepareGradient();
   return program;
 }

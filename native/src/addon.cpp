@@ -193,7 +193,8 @@ std::shared_ptr<const Program> counted(std::shared_ptr<const Program> p) {
 // detached meanwhile, cannot be written after it is freed.
 class RunJob : public AsyncJob {
  public:
-  RunJob(std::shared_ptr<const Program> program, RunArgs& args) : program_(std::move(program)) {
+  RunJob(std::shared_ptr<const Program> program, RunArgs& args, bool check_finite)
+      : program_(std::move(program)), check_finite_(check_finite) {
     std::size_t bytes = 0;
     auto room = [&](DType t, uint64_t n) {
       const std::size_t b = static_cast<std::size_t>(n) * dtype_size(t);
@@ -218,6 +219,7 @@ class RunJob : public AsyncJob {
   Status execute() override {
     RunOptions options;
     options.cancel = cancel_flag();
+    options.check_finite = check_finite_;
     options.parallel = &engine_threads();
     const Status s = program_->run(inputs_, outputs_, options);
     program_.reset();  // let go of the program before the promise settles (execute runs once)
@@ -245,7 +247,13 @@ class RunJob : public AsyncJob {
   AlignedBuffer storage_;
   std::vector<InputView> inputs_;
   std::vector<OutputView> outputs_;
+  bool check_finite_;
 };
+
+// The `checkFinite` flag of a run's options object (RunOptions::check_finite).
+bool check_finite_option(Napi::Value options) {
+  return options.IsObject() && options.As<Napi::Object>().Get("checkFinite").ToBoolean().Value();
+}
 
 // For tests of start_job: reports progress `steps` times, `us` microseconds apart, polling the
 // cancel flag before each, and resolves with `steps`.
@@ -268,7 +276,7 @@ class ProgressJob : public AsyncJob {
 
 // Queues a run and returns its promise (main thread).
 Napi::Value queue_run(Napi::Env env, std::shared_ptr<const Program> program, RunArgs args, Napi::Value options) {
-  auto job = std::make_unique<RunJob>(std::move(program), args);
+  auto job = std::make_unique<RunJob>(std::move(program), args, check_finite_option(options));
   const std::size_t n_in = args.inputs.size();
   for (std::size_t i = 0; i < args.outputs.size(); ++i) job->keep_alive(env, args.owners[n_in + i]);
   return start_job(env, std::move(job), options);
@@ -311,6 +319,7 @@ class ProgramWrap : public Napi::ObjectWrap<ProgramWrap> {
         RunArgs args = collect_run_args(env, *p, info[0], info[1]);
         RunOptions options;
         options.parallel = &engine_threads();
+        options.check_finite = check_finite_option(info[2]);
         s = p->run(args.inputs.span(), args.outputs.span(), options);
       }
       if (!s.ok()) throw make_error(env, s);

@@ -16,6 +16,7 @@
 #include "format.h"
 #include "kernels.h"
 #include "parallel.h"
+#include "scalar_tape.h"
 
 namespace wengert {
 
@@ -57,12 +58,16 @@ struct RunOptions {
   // Polled between steps (and inside long kernels where they choose to): once it reads true the
   // run stops, returns its arena to the pool and fails with ErrorCode::aborted.
   const std::atomic<bool>* cancel = nullptr;
-  // After every step, scan its value: the first step that produced a NaN or an infinity fails the
-  // run with ErrorCode::non_finite, naming the node (the message starts "node <id> ("). Costs
-  // nothing when false.
+  // Scan every float input, then every step's value: the first that holds a NaN or an infinity
+  // fails the run with ErrorCode::non_finite. The message is "input <arg> (<dtype><shape>): element
+  // <i> is <NaN|Infinity|-Infinity>" for an input, "node <id> (<op>, <dtype><shape>): element ..."
+  // for a step. When false it costs one predictable branch per step.
   bool check_finite = false;
   // Threads for kernels that split large work (see parallel.h); nullptr runs serially.
   const Parallel* parallel = nullptr;
+  // Run every step through its kernel, without the scalar fast path (for tests: both paths give
+  // the same bits). check_finite implies it.
+  bool generic_only = false;
 };
 
 // What a run needs from the caller: one buffer per arg, one per output.
@@ -92,12 +97,17 @@ class Program {
   // constants, values no output depends on).
   int64_t slot_offset(uint32_t node) const { return offsets_[node]; }
   std::size_t num_steps() const { return steps_.size(); }
+  // For tests: how many steps run on the scalar fast path (scalar_tape.h).
+  std::size_t num_tape_ops() const { return tape_.size(); }
   std::size_t num_pooled_arenas() const;
 
  private:
+  // A kernel call for one node, or (fn == nullptr) tape_[tape_begin, tape_begin + tape_count).
   struct Step {
     KernelFn fn;
     uint32_t node;
+    uint32_t tape_begin = 0;
+    uint32_t tape_count = 0;
   };
   struct Arena {
     AlignedBuffer memory;
@@ -106,12 +116,24 @@ class Program {
 
   Program() = default;
   Status plan(uint64_t max_arena_bytes);
+  void build_tape();
+  bool tape_step(uint32_t node, TapeCode* code) const;
   std::unique_ptr<Arena> acquire_arena() const;  // may throw std::bad_alloc
   void release_arena(std::unique_ptr<Arena> arena) const noexcept;
   Status check_io(std::span<const InputView> inputs, std::span<const OutputView> outputs) const;
 
   Graph graph_;                   // validated; graph_.pool is not valid after compile
-  std::vector<Step> steps_;
+  std::vector<Step> steps_;       // one per computed node, in order
+  std::vector<Step> fast_steps_;  // the same, with runs of scalar elementwise steps as tape steps
+  std::vector<TapeOp> tape_;
+  TapeRunner tape_runner_ = nullptr;
+  std::size_t scalar_base_ = 0;         // arena offset of the 8-byte scalar slots (see plan())
+  std::vector<int64_t> tape_leaf_;      // while compiling: the scalar slot of an input/constant the tape reads
+  struct Preload {
+    uint32_t node;  // an input or constant read by the tape
+    uint32_t slot;  // its scalar slot, filled at the start of a fast run
+  };
+  std::vector<Preload> preloads_;
   std::vector<int64_t> offsets_;  // arena offset per node, -1 if none
   std::vector<int64_t> const_offsets_;  // offset in constants_ per node, -1 if none
   std::vector<uint32_t> arg_node_;      // the input node reading each arg, or UINT32_MAX

@@ -296,5 +296,83 @@ TEST(kernels, every_op_is_covered) {
   }
 }
 
+// The scalar fast path (scalar_tape.h) against the generic path: random programs over every unary
+// and binary elementwise op on scalars, with vector steps and reductions in between (so tapes
+// are split), give the same bits with and without the tape, on the instruction set in use.
+template <class T>
+void check_tape_matches_kernels(uint64_t seed) {
+  static const OpCode kUnary[] = {
+#define WT_OP(name) OpCode::name,
+      WENGERT_FOR_EACH_UNARY_OP(WT_OP)};
+  static const OpCode kBinary[] = {WENGERT_FOR_EACH_BINARY_OP(WT_OP)
+#undef WT_OP
+  };
+  std::mt19937_64 rng(seed);
+  const DType t = dtype_of<T>();
+  GraphBuilder b;
+  std::vector<uint32_t> scalars = {b.input(t, {}), b.input(t, {}), b.constant(t, {}, {0.75})};
+  const uint32_t vec = b.input(t, {5});
+  const std::size_t n_unary = std::size(kUnary), n_binary = std::size(kBinary);
+  // Every op at least twice (one pass in order, one shuffled), then random ones.
+  std::vector<std::size_t> order;
+  for (int pass = 0; pass < 2; ++pass) {
+    std::vector<std::size_t> o(n_unary + n_binary);
+    for (std::size_t i = 0; i < o.size(); ++i) o[i] = i;
+    if (pass == 1) std::shuffle(o.begin(), o.end(), rng);
+    order.insert(order.end(), o.begin(), o.end());
+  }
+  for (int i = 0; i < 200; ++i) order.push_back(rng() % (n_unary + n_binary));
+  for (std::size_t k = 0; k < order.size(); ++k) {
+    // Prefer recent values (long dependency chains), with some reach back.
+    auto pick = [&]() { return scalars[scalars.size() - 1 - rng() % std::min<std::size_t>(scalars.size(), 6)]; };
+    const std::size_t i = order[k];
+    const uint32_t v = i < n_unary ? b.node(kUnary[i], t, {}, {pick()})
+                                   : b.node(kBinary[i - n_unary], t, {}, {pick(), pick()});
+    scalars.push_back(v);
+    if (k % 37 == 36) {  // a vector step and a reduction back to a scalar
+      const uint32_t m = b.node(OpCode::mul, t, {5}, {vec, v});
+      scalars.push_back(b.node(OpCode::reduce_sum, t, {}, {m}, {0, 0}));
+    }
+    b.output(v);  // every op is live, so every one is computed
+  }
+  ProgramPtr p;
+  const Status s = compile(b.bytes(), &p);
+  if (!s.ok()) return fail(__FILE__, __LINE__, s.message);
+  CHECK(p->num_tape_ops() >= order.size());
+  for (int trial = 0; trial < 20; ++trial) {
+    std::vector<std::vector<T>> in = {random_values<T>(1, rng, -2, 2), random_values<T>(1, rng, 0, 3),
+                                      random_values<T>(5, rng, -1, 1)};
+    std::vector<InputView> iv;
+    for (const auto& x : in) iv.push_back(InputView{x.data(), t, x.size()});
+    std::vector<std::vector<T>> fast, generic;
+    for (auto* outs : {&fast, &generic}) {
+      for (const auto& spec : p->output_specs()) outs->emplace_back(spec.length);
+    }
+    auto views = [&](std::vector<std::vector<T>>& outs) {
+      std::vector<OutputView> ov;
+      for (auto& o : outs) ov.push_back(OutputView{o.data(), t, o.size()});
+      return ov;
+    };
+    wengert::RunOptions generic_only;
+    generic_only.generic_only = true;
+    REQUIRE(p->run(iv, views(fast)).ok());
+    REQUIRE(p->run(iv, views(generic), generic_only).ok());
+    for (std::size_t o = 0; o < fast.size(); ++o) {
+      for (std::size_t e = 0; e < fast[o].size(); ++e) {
+        if (!same(fast[o][e], generic[o][e])) {
+          return fail(__FILE__, __LINE__, "output " + std::to_string(o) + " differs: " + std::to_string(fast[o][e]) +
+                                              " (tape) vs " + std::to_string(generic[o][e]) + " (kernels)");
+        }
+      }
+    }
+  }
+}
+
+TEST(kernels, scalar_tape_gives_the_kernels_bits_f64) {
+  for (uint64_t seed = 1; seed <= 8; ++seed) check_tape_matches_kernels<double>(seed);
+}
+TEST(kernels, scalar_tape_gives_the_kernels_bits_f32) {
+  for (uint64_t seed = 1; seed <= 8; ++seed) check_tape_matches_kernels<float>(seed);
+}
 }  // namespace
 }  // namespace wt

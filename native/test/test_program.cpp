@@ -1,6 +1,10 @@
 // Programs: the memory plan (alignment, reuse, limit), run-time checks of the caller's buffers,
 // zero allocation in steady state, determinism and concurrent runs.
+#include <chrono>
+#include <cstdio>
+#include <cstdlib>
 #include <cstring>
+#include <limits>
 #include <thread>
 
 #include "test.h"
@@ -218,6 +222,167 @@ TEST(program, int32_args_are_checked_and_unused) {
   CHECK(o[1] == -2);
   in[1].dtype = DType::f32;
   CHECK(p->run(in, out).code == ErrorCode::input_dtype);
+}
+
+// Runs p on one element type with the given options.
+template <class T>
+Status run_with(const Program& p, const std::vector<std::vector<T>>& inputs, std::vector<std::vector<T>>* outs,
+                const wengert::RunOptions& options) {
+  std::vector<InputView> in;
+  for (const auto& v : inputs) in.push_back(InputView{v.data(), dtype_of<T>(), v.size()});
+  outs->clear();
+  for (const auto& s : p.output_specs()) outs->emplace_back(s.length);
+  std::vector<OutputView> out;
+  for (auto& v : *outs) out.push_back(OutputView{v.data(), dtype_of<T>(), v.size()});
+  return p.run(in, out, options);
+}
+
+// x -> log(x) -> exp -> sum: log of a negative element is the first non-finite step.
+template <class T>
+void check_finite_names_the_first_bad_step() {
+  GraphBuilder b;
+  const DType t = dtype_of<T>();
+  const uint32_t x = b.input(t, {2, 3});
+  const uint32_t l = b.node(OpCode::log, t, {2, 3}, {x});
+  const uint32_t e = b.node(OpCode::exp, t, {2, 3}, {l});
+  b.output(b.node(OpCode::reduce_sum, t, {}, {e}, {0, 0, 1}));
+  ProgramPtr p;
+  REQUIRE(compile(b.bytes(), &p).ok());
+  wengert::RunOptions check;
+  check.check_finite = true;
+  std::vector<std::vector<T>> out;
+  REQUIRE(run_with<T>(*p, {{1, 2, 3, 4, 5, 6}}, &out, check).ok());
+  CHECK(std::abs(out[0][0] - T(21)) < T(1e-4));
+
+  const std::vector<std::vector<T>> bad = {{1, 2, 3, 4, -5, 6}};
+  // Off: the NaN flows silently to the output.
+  REQUIRE(run_with<T>(*p, bad, &out, {}).ok());
+  CHECK(std::isnan(out[0][0]));
+  // On: the log step is named, with the element and its value.
+  const Status s = run_with<T>(*p, bad, &out, check);
+  CHECK(s.code == ErrorCode::non_finite);
+  const std::string want = std::string("node ") + std::to_string(l) + " (log, " + wengert::dtype_name(t) + "[2,3]): element 4 is NaN";
+  CHECK_EQ(s.message, want);
+  // A zero gives -Infinity; the arena went back to the pool.
+  CHECK_EQ(run_with<T>(*p, {{1, 0, 3, 4, 5, 6}}, &out, check).message,
+           std::string("node 1 (log, ") + wengert::dtype_name(t) + "[2,3]): element 1 is -Infinity");
+  CHECK_EQ(p->num_pooled_arenas(), 1u);
+  // A non-finite input is reported before any step runs, naming the argument.
+  const T inf = std::numeric_limits<T>::infinity();
+  const Status si = run_with<T>(*p, {{1, 2, 3, inf, -5, 6}}, &out, check);
+  CHECK(si.code == ErrorCode::non_finite);
+  CHECK_EQ(si.message, std::string("input 0 (") + wengert::dtype_name(t) + "[2,3]): element 3 is Infinity");
+}
+
+TEST(program, check_finite_f64) { check_finite_names_the_first_bad_step<double>(); }
+TEST(program, check_finite_f32) { check_finite_names_the_first_bad_step<float>(); }
+
+TEST(program, check_finite_scans_every_element_of_large_values) {
+  // Blocks of the scan: the bad element is in the last, partial block; overflow makes +Infinity.
+  GraphBuilder b;
+  const uint32_t x = b.input(DType::f64, {1000});
+  const uint32_t e = b.node(OpCode::exp, DType::f64, {1000}, {x});
+  b.output(b.node(OpCode::neg, DType::f64, {1000}, {e}));
+  ProgramPtr p;
+  REQUIRE(compile(b.bytes(), &p).ok());
+  wengert::RunOptions check;
+  check.check_finite = true;
+  std::vector<double> v(1000, 1.0);
+  std::vector<std::vector<double>> out;
+  REQUIRE(run_with<double>(*p, {v}, &out, check).ok());
+  for (uint64_t at : {0u, 255u, 256u, 999u}) {
+    std::vector<double> w = v;
+    w[at] = 800;  // exp(800) overflows
+    const Status s = run_with<double>(*p, {w}, &out, check);
+    CHECK_EQ(s.message, "node 1 (exp, float64[1000]): element " + std::to_string(at) + " is Infinity");
+  }
+  // Large finite values are not flagged.
+  std::vector<double> big(1000, 700.0);
+  CHECK(run_with<double>(*p, {big}, &out, check).ok());
+}
+
+// The serialized bytes of a gradient-shaped program of about `ops` scalar steps, written directly
+// (a GraphBuilder keeps a record per node): a forward chain v[i] = sin(v[i-1]) * c, then a
+// reverse chain g = g * cos(v[i]) that reads the forward values in reverse order, so every
+// forward value is live until the reverse sweep reaches it, as in a real gradient.
+std::vector<uint8_t> gradient_shaped_bytes(uint32_t ops) {
+  const uint32_t forward = ops / 4;  // 2 steps per forward element, 2 per reverse element
+  std::vector<uint8_t> b;
+  b.reserve(std::size_t{ops} * 20 + 64);
+  for (char ch : {'W', 'G', 'R', 'T'}) b.push_back(static_cast<uint8_t>(ch));
+  put_u16(b, 1);
+  put_u16(b, 0);
+  put_u32(b, 0);  // byte_length
+  put_u32(b, 0);  // crc32
+  put_u32(b, 1);  // args
+  const std::size_t n_nodes_at = b.size();
+  put_u32(b, 0);  // nodes, set below
+  put_u32(b, 1);  // outputs
+  put_u32(b, 8);  // pool: one f64 constant
+  put_u8(b, uint8_t(DType::f64));  // arg 0: f64[]
+  put_u8(b, 0);
+  put_u16(b, 0);
+  uint32_t n = 0;
+  auto node = [&](OpCode op, std::initializer_list<uint32_t> inputs, std::initializer_list<int64_t> iattrs) {
+    put_u16(b, static_cast<uint16_t>(op));
+    put_u8(b, uint8_t(DType::f64));
+    put_u8(b, 0);  // rank 0
+    put_u8(b, static_cast<uint8_t>(inputs.size()));
+    put_u8(b, static_cast<uint8_t>(iattrs.size()));
+    put_u8(b, 0);
+    put_u8(b, 0);
+    for (uint32_t i : inputs) put_u32(b, i);
+    for (int64_t v : iattrs) put_u64(b, static_cast<uint64_t>(v));
+    return n++;
+  };
+  const uint32_t x = node(OpCode::input, {}, {0});
+  const uint32_t c = node(OpCode::constant, {}, {0, 8});
+  std::vector<uint32_t> v(forward + 1);
+  v[0] = x;
+  for (uint32_t i = 1; i <= forward; ++i) v[i] = node(OpCode::mul, {node(OpCode::sin, {v[i - 1]}, {}), c}, {});
+  uint32_t g = v[forward];
+  for (uint32_t i = forward; i-- > 0;) g = node(OpCode::mul, {g, node(OpCode::cos, {v[i]}, {})}, {});
+  put_u32(b, g);  // the output
+  const double half = 0.5;
+  uint64_t u;
+  std::memcpy(&u, &half, 8);
+  put_u64(b, u);
+  set_u32(b, n_nodes_at, n);
+  set_u32(b, 8, static_cast<uint32_t>(b.size()));
+  fix_crc(b);
+  return b;
+}
+
+// Compiles a program of `ops` steps; prints the compile time and the plan's arena size.
+void compile_big(uint32_t ops) {
+  const std::vector<uint8_t> bytes = gradient_shaped_bytes(ops);
+  const auto t0 = std::chrono::steady_clock::now();
+  ProgramPtr p;
+  const Status s = compile(bytes, &p, std::size_t{1} << 40);
+  const double sec = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+  REQUIRE(s.ok());
+  const uint32_t forward = ops / 4;
+  CHECK_EQ(p->num_steps(), std::size_t{4} * forward);
+  // Every forward value (one 8-byte scalar slot each) is live at the turn, plus a few in flight.
+  CHECK(p->arena_bytes() >= uint64_t{forward} * 8);
+  CHECK(p->arena_bytes() <= uint64_t{forward + 8} * 8);
+  std::printf("    compile of %u steps (%zu MB of graph): %.2f s, arena %zu KB\n", 4 * forward, bytes.size() >> 20, sec,
+              p->arena_bytes() >> 10);
+  // The same program with a limit below its plan fails cleanly, naming the limit.
+  ProgramPtr q;
+  const Status l = compile(bytes, &q, 65536);
+  CHECK(l.code == ErrorCode::arena_limit);
+  CHECK(l.message.find("over the limit of 65536 (maxArenaBytes)") != std::string::npos);
+  CHECK(q == nullptr);
+}
+
+TEST(program, a_million_op_program_compiles) { compile_big(1'000'000); }
+
+// Ten million ops need about 2 GB while compiling: run with WENGERT_TEST_BIG=1.
+TEST(program, a_ten_million_op_program_compiles) {
+  const char* big = std::getenv("WENGERT_TEST_BIG");
+  if (big == nullptr || std::string(big) != "1") return;
+  compile_big(10'000'000);
 }
 
 }  // namespace

@@ -4,7 +4,10 @@
 //   WENGERT_PACKET_F64/_F32  its packet types (simd/packet_*.h)
 //   WENGERT_ISA_LOOPS        1 to also compile the plain elementwise loops for this target
 // and includes this file, so everything below is compiled for that target.
+#include <type_traits>
+
 #include "../elementwise_loops.h"
+#include "../scalar_tape.h"
 #include "vecmath.h"
 
 namespace wengert {
@@ -90,6 +93,25 @@ VecArrayFn vec_fn(VecOp op, DType dtype) {
   }
   return nullptr;
 }
+
+namespace {
+// Vector math function k on one element, as vec_kernel computes it for a one-element value.
+struct TapeVec {
+  template <class T, int k>
+  static T apply(T x) {
+    using P = std::conditional_t<std::is_same_v<T, double>, PD, PF>;
+    T y = x;
+#define WENGERT_TAPE_VEC_CALL(op, fn) \
+  if constexpr (k == int(VecOp::fn)) vec_map<P, V_##fn>(&x, &y, 1);
+    WENGERT_FOR_EACH_SIMD_OP(WENGERT_TAPE_VEC_CALL)
+#undef WENGERT_TAPE_VEC_CALL
+    return y;
+  }
+};
+}  // namespace
+
+// The scalar fast path's runner for this instruction set (scalar_tape.h).
+void run_tape(const TapeOp* ops, std::size_t n, uint8_t* slots) { run_tape_with<TapeVec>(ops, n, slots); }
 
 }  // namespace WENGERT_ISA_NS
 }  // namespace wengert
