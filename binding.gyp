@@ -20,6 +20,7 @@
         "native/src/format.cpp",
         "native/src/kernels.cpp",
         "native/src/kernels_linalg.cpp",
+        "native/src/gemm.cpp",
         "native/src/kernels_reduce.cpp",
         "native/src/kernels_shape.cpp",
         "native/src/program.cpp",
