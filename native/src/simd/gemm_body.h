@@ -21,8 +21,10 @@ namespace {
 
 #if defined(__clang__) || defined(__GNUC__)
 #define WENGERT_GEMM_UNROLL _Pragma("GCC unroll 16")
+#define WENGERT_GEMM_PREFETCH_W(p) __builtin_prefetch((p), 1)
 #else
 #define WENGERT_GEMM_UNROLL
+#define WENGERT_GEMM_PREFETCH_W(p) ((void)(p))
 #endif
 
 inline constexpr uint64_t kGemmABytes = 96 * 1024;
@@ -48,6 +50,9 @@ struct Gemm {
     P acc[MR][NV];
 WENGERT_GEMM_UNROLL
     for (int i = 0; i < MR; ++i) {
+      // The tile's rows of C are needed after the loop: start fetching them now.
+      WENGERT_GEMM_PREFETCH_W(c + i * ldc);
+      WENGERT_GEMM_PREFETCH_W(c + i * ldc + (NR - 1));
 WENGERT_GEMM_UNROLL
       for (int v = 0; v < NV; ++v) acc[i][v] = P::set1(T(0));
     }
@@ -389,3 +394,4 @@ void gemm_f64(const GemmShape& s, const double* a, const double* b, double* c, c
 }  // namespace wengert
 
 #undef WENGERT_GEMM_UNROLL
+#undef WENGERT_GEMM_PREFETCH_W
