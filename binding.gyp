@@ -26,6 +26,7 @@
         "native/src/optim/least_squares.cpp",
         "native/src/kernels.cpp",
         "native/src/kernels_linalg.cpp",
+        "native/src/gemm.cpp",
         "native/src/kernels_reduce.cpp",
         "native/src/kernels_shape.cpp",
         "native/src/program.cpp",

@@ -5,6 +5,7 @@
 #include <cstring>
 #include <limits>
 
+#include "gemm.h"
 #include "isa.h"
 #include "kernels.h"
 #include "strides.h"
@@ -26,6 +27,9 @@
 #define WENGERT_ISA_LOOPS 1
 #include "simd/packet_avx2.h"
 #include "simd/isa_body.h"
+#define WENGERT_GEMM_MR 6
+#define WENGERT_GEMM_NV 2
+#include "simd/gemm_body.h"
 #if defined(__clang__)
 #pragma clang attribute pop
 #elif defined(__GNUC__)
@@ -36,6 +40,8 @@ namespace wengert {
 namespace isa_avx2 {
 KernelFn select(OpCode, DType) { return nullptr; }
 VecArrayFn vec_fn(VecOp, DType) { return nullptr; }
+void gemm_f32(const GemmShape&, const float*, const float*, float*, const Parallel*) {}
+void gemm_f64(const GemmShape&, const double*, const double*, double*, const Parallel*) {}
 }  // namespace isa_avx2
 }  // namespace wengert
 #endif

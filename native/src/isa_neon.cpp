@@ -5,6 +5,7 @@
 #include <cstring>
 #include <limits>
 
+#include "gemm.h"
 #include "isa.h"
 #include "kernels.h"
 #include "strides.h"
@@ -17,12 +18,17 @@
 #define WENGERT_ISA_LOOPS 0
 #include "simd/packet_neon.h"
 #include "simd/isa_body.h"
+#define WENGERT_GEMM_MR 8
+#define WENGERT_GEMM_NV 2
+#include "simd/gemm_body.h"
 
 #else
 namespace wengert {
 namespace isa_neon {
 KernelFn select(OpCode, DType) { return nullptr; }
 VecArrayFn vec_fn(VecOp, DType) { return nullptr; }
+void gemm_f32(const GemmShape&, const float*, const float*, float*, const Parallel*) {}
+void gemm_f64(const GemmShape&, const double*, const double*, double*, const Parallel*) {}
 }  // namespace isa_neon
 }  // namespace wengert
 #endif

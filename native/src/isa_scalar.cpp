@@ -16,3 +16,6 @@
 #define WENGERT_PACKET_F32 simd::ScalarPacket<float>
 #define WENGERT_ISA_LOOPS 0
 #include "simd/isa_body.h"
+#define WENGERT_GEMM_MR 4
+#define WENGERT_GEMM_NV 4
+#include "simd/gemm_body.h"

@@ -129,73 +129,6 @@ struct OpKernel<OpCode::transpose> {
 };
 
 template <>
-struct OpKernel<OpCode::matmul> {
-  // Batched [m, k] x [k, n]. The transpose flags only change the strides the operands are read
-  // at, and pick the loop order that reads both operands along contiguous rows:
-  //   plain              i-p-j: a row of a scales contiguous rows of b into a row of the output;
-  //   transpose_a        p-i-j: row p of the stored a (column p of op(a)) and row p of b update
-  //                      the whole output, so a tall stored a is streamed once, not m times;
-  //   transpose_b        i-j-p: dot products of contiguous rows of a and of the stored b;
-  //   both               i-j-p with a read at stride m.
-  // Every output element sums its k products in increasing p, so results are deterministic.
-  template <class T>
-  static void run(const KernelCall& c) {
-    const Shape& as = *c.in_shapes[0];
-    const Shape& bs = *c.in_shapes[1];
-    const int r = as.rank;
-    const bool ta = c.iattrs[0] != 0, tb = c.iattrs[1] != 0;
-    const uint64_t m = ta ? as.dims[r - 1] : as.dims[r - 2];
-    const uint64_t k = ta ? as.dims[r - 2] : as.dims[r - 1];
-    const uint64_t n = tb ? bs.dims[r - 2] : bs.dims[r - 1];
-    uint64_t batch = 1;
-    for (int d = 0; d < r - 2; ++d) batch *= as.dims[d];
-    const int64_t sa_i = ta ? 1 : int64_t(k), sa_p = ta ? int64_t(m) : 1;
-    const T* A = static_cast<const T*>(c.in[0]);
-    const T* B = static_cast<const T*>(c.in[1]);
-    T* Z = static_cast<T*>(c.out);
-    for (uint64_t b = 0; b < batch; ++b) {
-      const T* a = A + b * m * k;
-      const T* bb = B + b * k * n;
-      T* z = Z + b * m * n;
-      if (tb) {
-        for (uint64_t i = 0; i < m; ++i) {
-          const T* ar = a + int64_t(i) * sa_i;
-          for (uint64_t j = 0; j < n; ++j) {
-            const T* br = bb + j * k;
-            T s = T(0);
-            for (uint64_t p = 0; p < k; ++p) s += ar[int64_t(p) * sa_p] * br[p];
-            z[i * n + j] = s;
-          }
-        }
-        continue;
-      }
-      for (uint64_t e = 0; e < m * n; ++e) z[e] = T(0);
-      if (ta) {
-        for (uint64_t p = 0; p < k; ++p) {
-          const T* ap = a + p * m;
-          const T* br = bb + p * n;
-          for (uint64_t i = 0; i < m; ++i) {
-            const T aip = ap[i];
-            T* zr = z + i * n;
-            for (uint64_t j = 0; j < n; ++j) zr[j] += aip * br[j];
-          }
-        }
-      } else {
-        for (uint64_t i = 0; i < m; ++i) {
-          const T* ar = a + i * k;
-          T* zr = z + i * n;
-          for (uint64_t p = 0; p < k; ++p) {
-            const T aip = ar[p];
-            const T* br = bb + p * n;
-            for (uint64_t j = 0; j < n; ++j) zr[j] += aip * br[j];
-          }
-        }
-      }
-    }
-  }
-};
-
-template <>
 struct OpKernel<OpCode::where> {
   // z = cond != 0 ? a : b, with (cond, a, b) broadcast to the output; NaN in cond selects a.
   template <class T>
@@ -248,9 +181,9 @@ KernelFn select_kernel(OpCode code, DType dtype) {
     WENGERT_FOR_EACH_RESHAPE_OP(WENGERT_OP_KERNEL_CASE)
     WENGERT_FOR_EACH_BROADCAST_OP(WENGERT_OP_KERNEL_CASE)
     WENGERT_FOR_EACH_TRANSPOSE_OP(WENGERT_OP_KERNEL_CASE)
-    WENGERT_FOR_EACH_MATMUL_OP(WENGERT_OP_KERNEL_CASE)
 #define WENGERT_LINALG_CASE(name) \
   case OpCode::name: return select_linalg_kernel(OpCode::name, dtype);
+    WENGERT_FOR_EACH_MATMUL_OP(WENGERT_LINALG_CASE)
     WENGERT_FOR_EACH_LINALG_OP(WENGERT_LINALG_CASE)
 #undef WENGERT_LINALG_CASE
     WENGERT_FOR_EACH_TERNARY_OP(WENGERT_OP_KERNEL_CASE)

@@ -11,6 +11,8 @@
 #include <cstring>
 #include <limits>
 
+#include "gemm.h"
+
 namespace wengert {
 
 namespace {
@@ -205,12 +207,30 @@ void lu_solve_kernel(const KernelCall& c) {
   }
 }
 
+// matmul [transpose_a, transpose_b]: batched [m, k] × [k, n] through the engine's GEMM (gemm.h),
+// which reads transposed operands in place and splits large products over the threads.
+template <class T>
+void matmul_kernel(const KernelCall& c) {
+  const Shape& as = *c.in_shapes[0];
+  const Shape& bs = *c.in_shapes[1];
+  const int r = as.rank;
+  GemmShape g;
+  g.ta = c.iattrs[0] != 0;
+  g.tb = c.iattrs[1] != 0;
+  g.m = g.ta ? as.dims[r - 1] : as.dims[r - 2];
+  g.k = g.ta ? as.dims[r - 2] : as.dims[r - 1];
+  g.n = g.tb ? bs.dims[r - 2] : bs.dims[r - 1];
+  g.batch = batch_count(as);
+  gemm(g, static_cast<const T*>(c.in[0]), static_cast<const T*>(c.in[1]), static_cast<T*>(c.out), c.parallel);
+}
+
 }  // namespace
 
 KernelFn select_linalg_kernel(OpCode code, DType dtype) {
   const bool f64 = dtype == DType::f64;
   if (!f64 && dtype != DType::f32) return nullptr;
   switch (code) {
+    case OpCode::matmul: return f64 ? &matmul_kernel<double> : &matmul_kernel<float>;
     case OpCode::cholesky: return f64 ? &cholesky_kernel<double> : &cholesky_kernel<float>;
     case OpCode::triangular_solve: return f64 ? &triangular_solve_kernel<double> : &triangular_solve_kernel<float>;
     case OpCode::lu: return f64 ? &lu_kernel<double> : &lu_kernel<float>;
