@@ -30,12 +30,19 @@ export function dtypeSize(dtype: DType): number {
   return dtype === 'float64' ? 8 : 4;
 }
 
+// The getter of %TypedArray%.prototype[Symbol.toStringTag]: the element type name of a real typed
+// array (of any realm), and undefined for anything else, including a Proxy around a typed array
+// (which passes instanceof but whose length cannot be read) and objects that only claim the name.
+const typedArrayName = Object.getOwnPropertyDescriptor(Object.getPrototypeOf(Int8Array.prototype) as object, Symbol.toStringTag)!.get!;
+
 /** The dtype of a typed array, or undefined for anything else. */
 export function dtypeOf(value: unknown): DType | undefined {
-  if (value instanceof Float64Array) return 'float64';
-  if (value instanceof Float32Array) return 'float32';
-  if (value instanceof Int32Array) return 'int32';
-  return undefined;
+  switch (typedArrayName.call(value) as string | undefined) {
+    case 'Float64Array': return 'float64';
+    case 'Float32Array': return 'float32';
+    case 'Int32Array': return 'int32';
+    default: return undefined;
+  }
 }
 
 /** True for the float dtypes. */

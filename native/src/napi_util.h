@@ -65,6 +65,12 @@ inline const char* js_array_name(DType t) {
 }
 
 // A typed array's element type, data and length, read on the main thread.
+//   Detached ArrayBuffer (transferred by postMessage or structuredClone): a view of no elements,
+//     length 0 and data nullptr, so a run expecting elements fails with a length error
+//     (WENGERT_INPUT_LENGTH, WENGERT_OUTPUT_SPEC) and nothing is ever read through it.
+//   SharedArrayBuffer: accepted, read and written in place like any other buffer; its memory
+//     cannot be detached or freed while the typed array is alive. Writes by other threads during
+//     a run are the caller's race, as for any input (docs/ERRORS.md).
 struct TypedView {
   bool ok = false;  // a Float64Array, Float32Array or Int32Array
   DType dtype = DType::f64;
@@ -82,10 +88,17 @@ inline TypedView typed_view(Napi::Env env, Napi::Value v) {
   napi_typedarray_type type;
   size_t length = 0;
   void* data = nullptr;
-  napi_status st = napi_get_typedarray_info(env, v, &type, &length, &data, nullptr, nullptr);
+  napi_value buffer = nullptr;
+  napi_status st = napi_get_typedarray_info(env, v, &type, &length, &data, &buffer, nullptr);
   NAPI_THROW_IF_FAILED(env, st, t);
-  t.data = data;
-  t.length = length;
+  // Node reports a detached buffer as empty; make sure of it rather than trust a stale pointer.
+  bool detached = false;
+  st = napi_is_detached_arraybuffer(env, buffer, &detached);
+  NAPI_THROW_IF_FAILED(env, st, t);
+  if (detached || length == 0) {
+    length = 0;
+    data = nullptr;
+  }
   switch (type) {
     case napi_float64_array: t = {true, DType::f64, data, length, "Float64Array"}; break;
     case napi_float32_array: t = {true, DType::f32, data, length, "Float32Array"}; break;

@@ -42,6 +42,14 @@
 namespace wengert {
 namespace vm {
 
+// Never called: they make `shl<k>(p)` and `shr<k>(p)` parse as template calls in every compiler
+// (clang before 16 does not apply C++20's rule for a template-id found only by argument-dependent
+// lookup); the packets' own shl/shr are still found by that lookup.
+template <int k>
+void shl() = delete;
+template <int k>
+void shr() = delete;
+
 template <class T>
 struct Fp;
 template <>
