@@ -88,7 +88,9 @@ async function intervalGaps(during: () => Promise<unknown>): Promise<{ gaps: num
   return { gaps, elapsed };
 }
 
-describe('the event loop stays responsive', () => {
+// Measured alone (scripts/ts-tests.mjs runs it in a vitest run of its own, with
+// WENGERT_LATENCY_TEST=1): other test files running meanwhile would compete for the same cores.
+describe.runIf(process.env['WENGERT_LATENCY_TEST'] === '1')('the event loop stays responsive', () => {
   it('a 1 ms interval never waits 5 ms while a ≥ 1 s gradient runs on the engine threads', async () => {
     // Leave one core to the event loop (a service would do the same on a small machine).
     const cores = (await import('node:os')).availableParallelism();

@@ -206,13 +206,25 @@ export interface JacobianAsyncOptions extends JacobianOptions, AsyncOptions {}
 
 /** Whether `v` is a trailing options object (not an input value). */
 function isOptions(v: unknown): v is object {
-  return v !== null && typeof v === 'object' && !ArrayBuffer.isView(v) && !Array.isArray(v);
+  if (v === null || typeof v !== 'object' || Array.isArray(v) || 'length' in v) return false;
+  const proto: unknown = Object.getPrototypeOf(v);
+  return proto === Object.prototype || proto === null;
+}
+
+/**
+ * The trailing options object of a call: only a plain object (`{ ... }`, not array-like), so an
+ * input that merely looks like an object (an ArrayBuffer, a Proxy, an array-like) is reported as
+ * a wrong input, not taken for options.
+ */
+function trailingOptions<O extends object>(values: readonly unknown[]): O | undefined {
+  const last = values[values.length - 1];
+  return isOptions(last) ? (last as O) : undefined;
 }
 
 /** Splits a trailing options object off variadic inputs. */
 function splitOptions<O extends object>(values: readonly unknown[]): { inputs: InputValue[]; options: O | undefined } {
-  const last = values[values.length - 1];
-  return isOptions(last) ? { inputs: values.slice(0, -1) as InputValue[], options: last as O } : { inputs: values as InputValue[], options: undefined };
+  const options = trailingOptions<O>(values);
+  return options !== undefined ? { inputs: values.slice(0, -1) as InputValue[], options } : { inputs: values as InputValue[], options: undefined };
 }
 
 /** Runs `program` on the engine's threads with the caller's signal; errors as wengert errors. */
@@ -582,8 +594,7 @@ export class Program {
   run(...inputsAndOptions: (InputValue | RunOptions)[]): number | DataArray {
     const program = this.forwardProgram ?? this.native('forward');
     let n = inputsAndOptions.length;
-    const last = inputsAndOptions[n - 1];
-    const options = typeof last === 'object' && last !== null && !ArrayBuffer.isView(last) && !Array.isArray(last) ? last : undefined;
+    const options = trailingOptions<RunOptions & ValueAndGradOptions>(inputsAndOptions);
     if (options !== undefined) n--;
     const call = (this.forwardCall ??= new Array<DataArray | undefined>(this.args.length + 1));
     let result: DataArray;
@@ -622,8 +633,7 @@ export class Program {
   valueAndGrad(...inputsAndOptions: (InputValue | ValueAndGradOptions)[]): ValueAndGrad {
     const program = this.gradProgram ?? this.native('valueAndGrad');
     let n = inputsAndOptions.length;
-    const last = inputsAndOptions[n - 1];
-    const options = typeof last === 'object' && last !== null && !ArrayBuffer.isView(last) && !Array.isArray(last) ? last : undefined;
+    const options = trailingOptions<RunOptions & ValueAndGradOptions>(inputsAndOptions);
     if (options !== undefined) n--;
     const nIn = this.args.length;
     const nWrt = this.wrt.length;
@@ -863,10 +873,9 @@ export class Program {
   }
 
   private prepareJacobian(inputsAndOptions: readonly (InputValue | JacobianOptions)[]): { args: DataArray[]; program: NativeProgram; outs: FloatArray[]; mode: JacobianMode; options: JacobianOptions } {
-    const last = inputsAndOptions[inputsAndOptions.length - 1];
-    const hasOptions = last !== null && typeof last === 'object' && !ArrayBuffer.isView(last) && !Array.isArray(last);
-    const options = (hasOptions ? last : {}) as JacobianOptions;
-    const args = this.inputs(hasOptions ? inputsAndOptions.slice(0, -1) : inputsAndOptions);
+    const given = trailingOptions<JacobianOptions>(inputsAndOptions);
+    const options = given ?? {};
+    const args = this.inputs(given !== undefined ? inputsAndOptions.slice(0, -1) : inputsAndOptions);
     if (options.mode !== undefined && options.mode !== 'forward' && options.mode !== 'reverse') {
       throw new WengertError('WENGERT_INVALID_ARGUMENT', `p.jacobian: options.mode must be 'forward' or 'reverse', got ${JSON.stringify(options.mode)}`);
     }
