@@ -52,7 +52,7 @@ inline bool tape_code(OpCode code, DType dtype, TapeCode* out) {
 
 // The position of an op in the vector math list (WENGERT_FOR_EACH_SIMD_OP, the order of VecOp),
 // or -1 if its kernel is a plain loop over its scalar functor.
-consteval int tape_vec_index(OpCode code) {
+constexpr int tape_vec_index(OpCode code) {
   int i = 0;
 #define WENGERT_TAPE_VEC(op, fn) \
   if (code == OpCode::op) return i; \

@@ -23,8 +23,6 @@ struct NeonD {
   static NeonD set1(double x) { return {vdupq_n_f64(x)}; }
   static NeonD set1_bits(uint64_t b) { return d(vdupq_n_u64(b)); }
   static NeonD load(const double* p) { return {vld1q_f64(p)}; }
-    return {vreinterpretq_u64_u32(vmvnq_u32(vreinterpretq_u32_u64(vceqq_f64(a.v, a.v))))};
-  }
 };
 inline void store(double* p, NeonD a) { vst1q_f64(p, a.v); }
 inline NeonD operator+(NeonD a, NeonD b) { return {vaddq_f64(a.v, b.v)}; }
@@ -39,6 +37,8 @@ inline NeonD::M le(NeonD a, NeonD b) { return {vcleq_f64(a.v, b.v)}; }
 inline NeonD::M ge(NeonD a, NeonD b) { return {vcgeq_f64(a.v, b.v)}; }
 inline NeonD::M eq(NeonD a, NeonD b) { return {vceqq_f64(a.v, b.v)}; }
 inline NeonD::M isnan(NeonD a) {
+  return {vreinterpretq_u64_u32(vmvnq_u32(vreinterpretq_u32_u64(vceqq_f64(a.v, a.v))))};
+}
 inline NeonD select(NeonD::M m, NeonD a, NeonD b) { return {vbslq_f64(m.m, a.v, b.v)}; }
 inline NeonD::M m_or(NeonD::M a, NeonD::M b) { return {vorrq_u64(a.m, b.m)}; }
 inline bool any(NeonD::M m) { return vmaxvq_u32(vreinterpretq_u32_u64(m.m)) != 0; }
