@@ -60,10 +60,15 @@ function nativeReference() {
     console.log('building the hand-written C++ reference addon (bench/native, node-gyp) ...');
     const nodedir = spawnSync('npm', ['config', 'get', 'nodedir'], { encoding: 'utf8' }).stdout?.trim();
     const args = ['rebuild', ...(nodedir && nodedir !== 'undefined' && nodedir !== 'null' ? [`--nodedir=${nodedir}`] : [])];
+    // node-gyp: the project's own if installed, else the one npm ships with (what `npm run
+    // build:native` uses), so nothing is fetched.
     const local = join(here, '..', 'node_modules', '.bin', 'node-gyp');
+    const bundled = [process.env.npm_config_node_gyp, join(dirname(process.execPath), '..', 'lib', 'node_modules', 'npm', 'node_modules', 'node-gyp', 'bin', 'node-gyp.js')].find((f) => f && existsSync(f));
     const r = existsSync(local)
       ? spawnSync(local, args, { cwd: dir, stdio: 'inherit' })
-      : spawnSync('npm', ['exec', '--yes=false', '--', 'node-gyp', ...args], { cwd: dir, stdio: 'inherit' });
+      : bundled
+        ? spawnSync(process.execPath, [bundled, ...args], { cwd: dir, stdio: 'inherit' })
+        : spawnSync('npm', ['exec', '--yes=false', '--', 'node-gyp', ...args], { cwd: dir, stdio: 'inherit' });
     if (r.status !== 0 || !existsSync(addon)) {
       console.error('bench/native: node-gyp failed; the C++ floor is needed to check gradients');
       process.exit(1);

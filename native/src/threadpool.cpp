@@ -1,9 +1,14 @@
 #include "threadpool.h"
 
+#if defined(__unix__) || defined(__APPLE__)
+#include <pthread.h>
+#endif
+
 #include <atomic>
 #include <condition_variable>
 #include <cstdint>
 #include <deque>
+#include <memory>
 #include <mutex>
 #include <thread>
 
@@ -117,9 +122,42 @@ class Pool final : public Parallel {
   void ensure_started_locked() {
     const unsigned want = target_.load(std::memory_order_relaxed);
     while (started_ < want) {
-      std::thread(&Pool::worker, this, started_).detach();
+      start_worker(started_);
       ++started_;
     }
+  }
+
+  // Starts background thread `index`, detached. Kernels keep working buffers on the stack (the
+  // GEMM packs about 224 KiB of panels there), so on POSIX the thread asks for a 4 MiB stack
+  // rather than the platform default (128 KiB on musl); elsewhere std::thread's default (1 MiB or
+  // more) is enough.
+  void start_worker(unsigned index) {
+#if defined(__unix__) || defined(__APPLE__)
+    struct Start {
+      Pool* pool;
+      unsigned index;
+    };
+    auto* start = new Start{this, index};
+    pthread_attr_t attr;
+    bool started = false;
+    if (pthread_attr_init(&attr) == 0) {
+      pthread_t thread;
+      started = pthread_attr_setstacksize(&attr, std::size_t{4} << 20) == 0 &&
+                pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED) == 0 &&
+                pthread_create(
+                    &thread, &attr,
+                    [](void* arg) -> void* {
+                      std::unique_ptr<Start> s(static_cast<Start*>(arg));
+                      s->pool->worker(s->index);
+                      return nullptr;
+                    },
+                    start) == 0;
+      pthread_attr_destroy(&attr);
+    }
+    if (started) return;
+    delete start;
+#endif
+    std::thread(&Pool::worker, this, index).detach();
   }
 
   void worker(unsigned index) {
