@@ -15,8 +15,9 @@ template <class T, class F>
 void unary_kernel(const KernelCall& c) {
   const T* x = static_cast<const T*>(c.in[0]);
   T* z = static_cast<T*>(c.out);
-  const uint64_t n = c.node->numel;
-  for (uint64_t i = 0; i < n; ++i) z[i] = F::apply(x[i]);
+  for_chunks(c.parallel, c.node->numel, [&](uint64_t b, uint64_t e) {
+    for (uint64_t i = b; i < e; ++i) z[i] = F::apply(x[i]);
+  });
 }
 
 template <class T, class F>
@@ -28,24 +29,30 @@ void binary_kernel(const KernelCall& c) {
   const uint64_t n = c.node->numel;
   const uint64_t nx = c.in_shapes[0]->numel(), ny = c.in_shapes[1]->numel();
   if (nx == n && ny == n) {  // equal element counts: broadcasting adds only leading 1s
-    for (uint64_t i = 0; i < n; ++i) z[i] = F::apply(x[i], y[i]);
+    for_chunks(c.parallel, n, [&](uint64_t b, uint64_t e) {
+      for (uint64_t i = b; i < e; ++i) z[i] = F::apply(x[i], y[i]);
+    });
     return;
   }
   if (nx == 1 && ny == n) {
     const T a = x[0];
-    for (uint64_t i = 0; i < n; ++i) z[i] = F::apply(a, y[i]);
+    for_chunks(c.parallel, n, [&](uint64_t b, uint64_t e) {
+      for (uint64_t i = b; i < e; ++i) z[i] = F::apply(a, y[i]);
+    });
     return;
   }
   if (ny == 1 && nx == n) {
-    const T b = y[0];
-    for (uint64_t i = 0; i < n; ++i) z[i] = F::apply(x[i], b);
+    const T s = y[0];
+    for_chunks(c.parallel, n, [&](uint64_t b, uint64_t e) {
+      for (uint64_t i = b; i < e; ++i) z[i] = F::apply(x[i], s);
+    });
     return;
   }
   int64_t sx[kMaxRank], sy[kMaxRank];
   broadcast_strides(*c.in_shapes[0], zs, sx);
   broadcast_strides(*c.in_shapes[1], zs, sy);
   const int64_t* const strides[2] = {sx, sy};
-  for_each_row<2>(zs, strides, [&](uint64_t o, uint64_t len, const int64_t* off, const int64_t* in) {
+  for_each_row_split<2>(c.parallel, zs, strides, [&](uint64_t o, uint64_t len, const int64_t* off, const int64_t* in) {
     const T* xr = x + off[0];
     const T* yr = y + off[1];
     T* zr = z + o;

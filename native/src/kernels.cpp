@@ -6,6 +6,7 @@
 #include "kernels_shape.h"
 #include "strides.h"
 
+#include <algorithm>
 #include <cstring>
 #include <limits>
 
@@ -19,7 +20,7 @@ void gather(const KernelCall& c, const int64_t* st) {
   const T* x = static_cast<const T*>(c.in[0]);
   T* z = static_cast<T*>(c.out);
   const int64_t* const strides[1] = {st};
-  for_each_row<1>(c.node->shape, strides, [&](uint64_t o, uint64_t len, const int64_t* off, const int64_t* in) {
+  for_each_row_split<1>(c.parallel, c.node->shape, strides, [&](uint64_t o, uint64_t len, const int64_t* off, const int64_t* in) {
     const T* xr = x + off[0];
     T* zr = z + o;
     for (uint64_t j = 0; j < len; ++j) zr[j] = xr[int64_t(j) * in[0]];
@@ -34,16 +35,96 @@ template <OpCode>
 struct OpKernel;
 
 // The reductions: each output element starts at `init` and combines the input elements it reduces
-// in row-major input order (one pass over the input), so results are deterministic.
+// in row-major input order (one pass over the input), so results are deterministic. Large inputs
+// are split over threads without depending on the thread count:
+//   - a full reduction sums fixed-size chunks into per-chunk partials (a bounded stack array),
+//     then combines the partials in chunk order: the order depends only on the input size;
+//   - when the reduced axes are the trailing ones (each output reduces one contiguous run) or the
+//     leading ones (each output reduces one column), blocks of outputs run on different threads,
+//     each output keeping the single-pass order;
+//   - any other reduction runs serially.
 namespace {
+
+// How the reduced axes lie, ignoring axes of length 1 (which reduce nothing).
+enum class ReduceLayout { other, trailing, leading };
+
+ReduceLayout reduce_layout(const Shape& in, const bool* reduced) {
+  int first = -1, changes = 0;
+  bool prev = false;
+  for (int d = 0; d < in.rank; ++d) {
+    if (in.dims[d] == 1) continue;
+    if (first < 0) {
+      first = d;
+    } else if (reduced[d] != prev) {
+      ++changes;
+    }
+    prev = reduced[d];
+  }
+  if (changes != 1) return ReduceLayout::other;  // full, a copy, or interleaved axes
+  return reduced[first] ? ReduceLayout::leading : ReduceLayout::trailing;
+}
+
+// At most this many partials in a split full reduction; larger inputs use larger chunks.
+constexpr uint64_t kMaxPartials = 256;
+
 template <class T, class Combine>
 void reduce_with(const KernelCall& c, T init, Combine combine) {
   const Shape& in = *c.in_shapes[0];
   const T* x = static_cast<const T*>(c.in[0]);
   T* z = static_cast<T*>(c.out);
-  for (uint64_t i = 0; i < c.node->numel; ++i) z[i] = init;
+  const uint64_t n_in = in.numel(), n_out = c.node->numel;
   bool reduced[kMaxRank] = {};
   for (int k = 1; k < c.node->n_iattrs; ++k) reduced[c.iattrs[k]] = true;
+  if (n_in >= kSplitMin && n_out == 1) {
+    uint64_t chunk = kChunk;
+    if ((n_in + chunk - 1) / chunk > kMaxPartials) {
+      chunk = (n_in + kMaxPartials - 1) / kMaxPartials;
+      chunk = (chunk + kChunk - 1) / kChunk * kChunk;
+    }
+    const uint64_t parts = (n_in + chunk - 1) / chunk;
+    T partial[kMaxPartials];
+    parallel_for(c.parallel, parts, [&](uint64_t p) {
+      const uint64_t b = p * chunk, e = std::min(n_in, b + chunk);
+      T s = init;
+      for (uint64_t i = b; i < e; ++i) s = combine(s, x[i]);
+      partial[p] = s;
+    });
+    T s = init;
+    for (uint64_t p = 0; p < parts; ++p) s = combine(s, partial[p]);
+    z[0] = s;
+    return;
+  }
+  if (n_in >= kSplitMin && n_out > 1) {
+    const ReduceLayout layout = reduce_layout(in, reduced);
+    if (layout == ReduceLayout::trailing) {  // output o reduces x[o*len, (o+1)*len)
+      const uint64_t len = n_in / n_out;
+      const uint64_t per = std::max<uint64_t>(1, kChunk / len);
+      parallel_for(c.parallel, (n_out + per - 1) / per, [&](uint64_t k) {
+        const uint64_t first = k * per, last = std::min(n_out, first + per);
+        for (uint64_t o = first; o < last; ++o) {
+          const T* xr = x + o * len;
+          T s = init;
+          for (uint64_t j = 0; j < len; ++j) s = combine(s, xr[j]);
+          z[o] = s;
+        }
+      });
+      return;
+    }
+    if (layout == ReduceLayout::leading) {  // output j reduces x[r*n_out + j] over rows r
+      const uint64_t rows = n_in / n_out;
+      const uint64_t width = std::max<uint64_t>(64, kChunk / rows);
+      parallel_for(c.parallel, (n_out + width - 1) / width, [&](uint64_t k) {
+        const uint64_t first = k * width, last = std::min(n_out, first + width);
+        for (uint64_t j = first; j < last; ++j) z[j] = init;
+        for (uint64_t r = 0; r < rows; ++r) {
+          const T* xr = x + r * n_out;
+          for (uint64_t j = first; j < last; ++j) z[j] = combine(z[j], xr[j]);
+        }
+      });
+      return;
+    }
+  }
+  for (uint64_t i = 0; i < n_out; ++i) z[i] = init;
   // Output strides per input axis: 0 on reduced axes.
   int64_t st[kMaxRank];
   int64_t acc = 1;
@@ -140,7 +221,9 @@ struct OpKernel<OpCode::where> {
     const Shape& zs = c.node->shape;
     const uint64_t n = c.node->numel;
     if (c.in_shapes[0]->numel() == n && c.in_shapes[1]->numel() == n && c.in_shapes[2]->numel() == n) {
-      for (uint64_t i = 0; i < n; ++i) z[i] = (s[i] != T(0)) ? a[i] : b[i];
+      for_chunks(c.parallel, n, [&](uint64_t lo, uint64_t hi) {
+        for (uint64_t i = lo; i < hi; ++i) z[i] = (s[i] != T(0)) ? a[i] : b[i];
+      });
       return;
     }
     int64_t ss[kMaxRank], sa[kMaxRank], sb[kMaxRank];
@@ -148,7 +231,7 @@ struct OpKernel<OpCode::where> {
     broadcast_strides(*c.in_shapes[1], zs, sa);
     broadcast_strides(*c.in_shapes[2], zs, sb);
     const int64_t* const strides[3] = {ss, sa, sb};
-    for_each_row<3>(zs, strides, [&](uint64_t o, uint64_t len, const int64_t* off, const int64_t* in) {
+    for_each_row_split<3>(c.parallel, zs, strides, [&](uint64_t o, uint64_t len, const int64_t* off, const int64_t* in) {
       const T* sr = s + off[0];
       const T* ar = a + off[1];
       const T* br = b + off[2];

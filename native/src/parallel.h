@@ -4,6 +4,7 @@
 // means "run serially on the calling thread"; kernels must work with it.
 #pragma once
 
+#include <algorithm>
 #include <cstdint>
 #include <type_traits>
 #include <utility>
@@ -32,6 +33,25 @@ void parallel_for(const Parallel* parallel, uint64_t n, F&& f) {
   using Fn = std::remove_reference_t<F>;
   parallel->run(
       n, [](void* ctx, uint64_t i) { (*static_cast<Fn*>(ctx))(i); }, const_cast<void*>(static_cast<const void*>(&f)));
+}
+
+// Elementwise work over at least kSplitMin elements is split into chunks of kChunk elements (a
+// constant, never derived from the thread count); smaller work runs as one chunk.
+inline constexpr uint64_t kChunk = 16384;
+inline constexpr uint64_t kSplitMin = 2 * kChunk;
+
+// Calls f(begin, end) over [0, n) in chunks of kChunk elements (on `parallel`'s threads), or once
+// with (0, n) when n < kSplitMin. For work where each element is computed independently.
+template <class F>
+void for_chunks(const Parallel* parallel, uint64_t n, F&& f) {
+  if (n < kSplitMin) {
+    if (n != 0) f(uint64_t{0}, n);
+    return;
+  }
+  parallel_for(parallel, (n + kChunk - 1) / kChunk, [&](uint64_t k) {
+    const uint64_t b = k * kChunk;
+    f(b, std::min(n, b + kChunk));
+  });
 }
 
 }  // namespace wengert

@@ -45,7 +45,10 @@ WENGERT_FOR_EACH_SIMD_OP(WENGERT_VEC_FUNCTOR)
 template <class P, class F>
 void vec_kernel(const KernelCall& c) {
   using T = typename P::Scalar;
-  vec_map<P, F>(static_cast<const T*>(c.in[0]), static_cast<T*>(c.out), c.node->numel);
+  const T* x = static_cast<const T*>(c.in[0]);
+  T* y = static_cast<T*>(c.out);
+  // kChunk is a multiple of every packet width, so only the last chunk has a padded tail.
+  for_chunks(c.parallel, c.node->numel, [&](uint64_t b, uint64_t e) { vec_map<P, F>(x + b, y + b, e - b); });
 }
 
 template <class P, class F>
