@@ -56,7 +56,19 @@ void binary_kernel(const KernelCall& c) {
     const T* xr = x + off[0];
     const T* yr = y + off[1];
     T* zr = z + o;
-    for (uint64_t j = 0; j < len; ++j) zr[j] = F::apply(xr[int64_t(j) * in[0]], yr[int64_t(j) * in[1]]);
+    // Rows of broadcast operands are mostly contiguous or one repeated element: those loops
+    // vectorize; the element order and arithmetic are the same on every path.
+    if (in[0] == 1 && in[1] == 1) {
+      for (uint64_t j = 0; j < len; ++j) zr[j] = F::apply(xr[j], yr[j]);
+    } else if (in[0] == 0 && in[1] == 1) {
+      const T a = xr[0];
+      for (uint64_t j = 0; j < len; ++j) zr[j] = F::apply(a, yr[j]);
+    } else if (in[0] == 1 && in[1] == 0) {
+      const T b = yr[0];
+      for (uint64_t j = 0; j < len; ++j) zr[j] = F::apply(xr[j], b);
+    } else {
+      for (uint64_t j = 0; j < len; ++j) zr[j] = F::apply(xr[int64_t(j) * in[0]], yr[int64_t(j) * in[1]]);
+    }
   });
 }
 

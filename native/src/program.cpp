@@ -169,18 +169,18 @@ Status Program::compile(const uint8_t* data, std::size_t size, std::size_t max_a
       const Node& nd = g.nodes[i];
       for (int k = 0; k < nd.n_inputs; ++k) live[nd.inputs[k]] = true;
     }
-    p->const_offsets_.assign(n, kNoSlot);
+    p->fixed_.assign(n, nullptr);
     for (uint32_t i = 0; i < n; ++i) {
       const Node& nd = g.nodes[i];
       if (!live[i]) continue;
       if (nd.op->kind == OpKind::input) {
         p->arg_node_[static_cast<std::size_t>(g.iattrs_of(nd)[0])] = i;
       } else if (nd.op->kind == OpKind::constant) {
-        p->const_offsets_[i] = g.iattrs_of(nd)[0];
+        p->fixed_[i] = p->constants_.data() + g.iattrs_of(nd)[0];
       } else {
         const KernelFn fn = select_kernel(nd.code(), nd.dtype);
         if (fn == nullptr) return Status::error(ErrorCode::internal, describe(g, i) + ": the engine has no kernel for it");
-        p->steps_.push_back(Step{fn, i});
+        if (!p->fold(i, fn)) p->steps_.push_back(Step{fn, i});
       }
     }
     // Capping the limit keeps every sum in the plan far from overflow.
@@ -194,6 +194,38 @@ Status Program::compile(const uint8_t* data, std::size_t size, std::size_t max_a
   } catch (...) {
     return Status::error(ErrorCode::internal, "unexpected failure while compiling the graph");
   }
+}
+
+// Constant folding: a small node whose inputs are all constants (or folded) is computed here, once,
+// by the kernel a run would call, so its value has the same bits; runs read it like a constant.
+// (Transforms build such nodes, e.g. the identity seeding a forward-mode Jacobian, and the slices
+// and reshapes of it.) A node whose kernel reports bad data, or whose float value is not finite,
+// stays a step, so runs still fail, or checkFinite still reports it, exactly as before.
+bool Program::fold(uint32_t id, KernelFn fn) {
+  constexpr uint64_t kMaxFoldBytes = 64 * 1024;  // a folded value stays in the program for its lifetime
+  const Graph& g = graph_;
+  const Node& nd = g.nodes[id];
+  if (nd.bytes > kMaxFoldBytes) return false;
+  for (int k = 0; k < nd.n_inputs; ++k) {
+    if (fixed_[nd.inputs[k]] == nullptr) return false;
+  }
+  AlignedBuffer value(static_cast<std::size_t>(nd.bytes));
+  KernelFault fault;
+  KernelCall call{};
+  call.fault = &fault;
+  call.parallel = nullptr;
+  call.node = &nd;
+  call.iattrs = g.iattrs_of(nd);
+  call.out = value.data();
+  for (int k = 0; k < nd.n_inputs; ++k) {
+    call.in[k] = fixed_[nd.inputs[k]];
+    call.in_shapes[k] = &g.nodes[nd.inputs[k]].shape;
+  }
+  fn(call);
+  if (fault.code != ErrorCode::ok || !non_finite_at(value.data(), nd.dtype, nd.numel).empty()) return false;
+  fixed_[id] = value.data();
+  folded_.push_back(std::move(value));
+  return true;
 }
 
 // Liveness: a value's slot is taken when its node runs and freed after its last reader runs;
@@ -227,7 +259,7 @@ Status Program::plan(uint64_t max_arena_bytes) {
     for (int k = 0; k < nd.n_inputs; ++k) {
       const uint32_t in = nd.inputs[k];
       const OpKind kind = g.nodes[in].op->kind;
-      if ((kind == OpKind::input || kind == OpKind::constant) && tape_leaf_[in] == kNoSlot) {
+      if ((kind == OpKind::input || fixed_[in] != nullptr) && tape_leaf_[in] == kNoSlot) {
         tape_leaf_[in] = static_cast<int64_t>(scalars.allocate(kScalarSlot));
         preloads_.push_back(Preload{in, 0});
       }
@@ -348,7 +380,13 @@ std::unique_ptr<Program::Arena> Program::acquire_arena() const {
   }
   auto a = std::make_unique<Arena>();
   a->memory = AlignedBuffer(arena_bytes_);
-  a->values = std::make_unique<void*[]>(graph_.nodes.size());
+  // Every value but an input's lives at the same place in every run on this arena: in its slot or
+  // in the program (constants, folded values). A run sets only the inputs' pointers.
+  const std::size_t n = graph_.nodes.size();
+  a->values = std::make_unique<void*[]>(n);
+  for (std::size_t i = 0; i < n; ++i) {
+    a->values[i] = offsets_[i] != kNoSlot ? a->memory.data() + offsets_[i] : const_cast<void*>(fixed_[i]);
+  }
   return a;
 }
 
@@ -418,12 +456,6 @@ Status Program::run(std::span<const InputView> inputs, std::span<const OutputVie
     }
   }
   void** values = arena->values.get();
-  const uint32_t n = static_cast<uint32_t>(g.nodes.size());
-  for (uint32_t i = 0; i < n; ++i) {
-    values[i] = offsets_[i] != kNoSlot         ? arena->memory.data() + offsets_[i]
-                : const_offsets_[i] != kNoSlot ? constants_.data() + const_offsets_[i]
-                                               : nullptr;
-  }
   for (std::size_t a = 0; a < inputs.size(); ++a) {
     if (arg_node_[a] != kNoNode) values[arg_node_[a]] = const_cast<void*>(inputs[a].data);
   }

@@ -111,13 +111,14 @@ class Program {
   };
   struct Arena {
     AlignedBuffer memory;
-    std::unique_ptr<void*[]> values;  // per-run pointer to every node's value
+    std::unique_ptr<void*[]> values;  // every node's value in runs on this arena (inputs: set per run)
   };
 
   Program() = default;
   Status plan(uint64_t max_arena_bytes);
   void build_tape();
   bool tape_step(uint32_t node, TapeCode* code) const;
+  bool fold(uint32_t node, KernelFn fn);
   std::unique_ptr<Arena> acquire_arena() const;  // may throw std::bad_alloc
   void release_arena(std::unique_ptr<Arena> arena) const noexcept;
   Status check_io(std::span<const InputView> inputs, std::span<const OutputView> outputs) const;
@@ -135,7 +136,10 @@ class Program {
   };
   std::vector<Preload> preloads_;
   std::vector<int64_t> offsets_;  // arena offset per node, -1 if none
-  std::vector<int64_t> const_offsets_;  // offset in constants_ per node, -1 if none
+  // The value of a constant, or of a node computed once at compile time because it depends only
+  // on constants (fold()), per node; nullptr for every other node.
+  std::vector<const void*> fixed_;
+  std::vector<AlignedBuffer> folded_;  // the values of folded nodes
   std::vector<uint32_t> arg_node_;      // the input node reading each arg, or UINT32_MAX
   AlignedBuffer constants_;
   std::size_t arena_bytes_ = 0;

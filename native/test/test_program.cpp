@@ -237,6 +237,49 @@ Status run_with(const Program& p, const std::vector<std::vector<T>>& inputs, std
   return p.run(in, out, options);
 }
 
+// Nodes depending only on constants are computed once at compile time, by the same kernels, so a
+// run gives the same bits as computing them every run; a non-finite one stays a step.
+TEST(program, constant_subgraphs_are_folded) {
+  const std::vector<double> k = {0.5, -1.25, 2.0};
+  // x * exp(k) + broadcast(k)[..]: with k a constant, exp(k) is folded; with k an input, it runs.
+  const auto build = [](bool k_is_constant, const std::vector<double>& kv) {
+    GraphBuilder b;
+    const uint32_t x = b.input(DType::f64, {2, 3});
+    const uint32_t kn = k_is_constant ? b.constant(DType::f64, {3}, kv) : b.input(DType::f64, {3});
+    const uint32_t e = b.node(OpCode::exp, DType::f64, {3}, {kn});
+    const uint32_t kb = b.node(OpCode::broadcast_to, DType::f64, {2, 3}, {kn});
+    const uint32_t m = b.node(OpCode::mul, DType::f64, {2, 3}, {x, e});
+    b.output(b.node(OpCode::add, DType::f64, {2, 3}, {m, kb}));
+    return b;
+  };
+  ProgramPtr folded, unfolded;
+  REQUIRE(compile(build(true, k).bytes(), &folded).ok());
+  REQUIRE(compile(build(false, k).bytes(), &unfolded).ok());
+  CHECK_EQ(folded->num_steps(), 2u);  // mul, add
+  CHECK_EQ(unfolded->num_steps(), 4u);
+  const std::vector<double> x = {1, 2, 3, -4, 5, 0.25};
+  std::vector<std::vector<double>> a, b;
+  REQUIRE(run_with<double>(*folded, {x}, &a, {}).ok());
+  REQUIRE(run_with<double>(*unfolded, {x, k}, &b, {}).ok());
+  CHECK(std::memcmp(a[0].data(), b[0].data(), 6 * sizeof(double)) == 0);
+  CHECK(std::fabs(a[0][1] - (2 * std::exp(-1.25) - 1.25)) <= 1e-15);
+
+  // log of a negative constant is NaN: not folded, so checkFinite still names the step.
+  ProgramPtr bad;
+  GraphBuilder g;
+  const uint32_t x2 = g.input(DType::f64, {3});
+  const uint32_t c = g.constant(DType::f64, {3}, {1, -2, 3});
+  const uint32_t l = g.node(OpCode::log, DType::f64, {3}, {c});
+  g.output(g.node(OpCode::mul, DType::f64, {3}, {x2, l}));
+  REQUIRE(compile(g.bytes(), &bad).ok());
+  CHECK_EQ(bad->num_steps(), 2u);
+  wengert::RunOptions check;
+  check.check_finite = true;
+  const Status s = run_with<double>(*bad, {{1, 1, 1}}, &a, check);
+  CHECK(s.code == ErrorCode::non_finite);
+  CHECK_EQ(s.message, "node " + std::to_string(l) + " (log, float64[3]): element 1 is NaN");
+}
+
 // x -> log(x) -> exp -> sum: log of a negative element is the first non-finite step.
 template <class T>
 void check_finite_names_the_first_bad_step() {
