@@ -22,13 +22,9 @@ Status minimize_adam(Problem& p, const double* x0) {
   for (int i = 0; i < n; ++i) x[i] = clamp(x0[i], p.lower[i], p.upper[i]);
 
   double f = 0;
-  bool finite = false;
-  Status s = p.eval(x, &f, g, &finite);
-  if (!s.ok()) return s;
-  if (!finite) {
-    p.finish(x, f, g, 0, StopReason::non_finite, "the objective or its gradient is not finite at the starting point");
-    return Status{};
-  }
+  bool stopped = false;
+  Status s = eval_start(p, x, &f, g, &stopped);
+  if (!s.ok() || stopped) return s;
   double fbest = f;
   std::copy(x, x + n, xbest);
   std::copy(g, g + n, gbest);
@@ -59,6 +55,7 @@ Status minimize_adam(Problem& p, const double* x0) {
       const double vhat = v[i] / (1 - b2t);
       x[i] = clamp(x[i] - o.lr * mhat / (std::sqrt(vhat) + o.eps), p.lower[i], p.upper[i]);
     }
+    bool finite = false;
     s = p.eval(x, &f, g, &finite);
     if (!s.ok()) return s;
     if (!finite) {

@@ -447,13 +447,9 @@ Status minimize_lbfgs(Problem& p, const double* x0) {
 
   for (int i = 0; i < n; ++i) x[i] = clamp(x0[i], p.lower[i], p.upper[i]);
   double f = 0;
-  bool finite = false;
-  Status s = p.eval(x, &f, g, &finite);
-  if (!s.ok()) return s;
-  if (!finite) {
-    p.finish(x, f, g, 0, StopReason::non_finite, "the objective or its gradient is not finite at the starting point");
-    return Status{};
-  }
+  bool stopped = false;
+  Status s = eval_start(p, x, &f, g, &stopped);
+  if (!s.ok() || stopped) return s;
   double pg = projected_gradient_norm(p, x, g);
   if (pg == 0 || gradient_small(p, pg, f)) {
     p.finish(x, f, g, 0, StopReason::gradient_tolerance, "the projected gradient is below gtol at the starting point");
@@ -536,18 +532,7 @@ Status minimize_lbfgs(Problem& p, const double* x0) {
     std::copy(gn, gn + n, g);
     f = fn;
     pg = projected_gradient_norm(p, x, g);
-    if (gradient_small(p, pg, f)) {
-      p.finish(x, f, g, iter, StopReason::gradient_tolerance, "the projected gradient is below gtol");
-      return Status{};
-    }
-    if (f_change_small(p, f_old, f)) {
-      p.finish(x, f, g, iter, StopReason::function_tolerance, "the relative change of f is below ftol");
-      return Status{};
-    }
-    if (x_change_small(p, step_inf, x)) {
-      p.finish(x, f, g, iter, StopReason::step_tolerance, "the relative change of x is below xtol");
-      return Status{};
-    }
+    if (converged(p, x, f, g, iter, pg, f_old, step_inf, "the projected gradient is below gtol")) return Status{};
   }
 }
 

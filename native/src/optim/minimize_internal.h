@@ -99,6 +99,36 @@ inline bool x_change_small(const Problem& p, double step_inf, const double* x) {
   return step_inf <= p.options.xtol * norm_inf(x, p.n);
 }
 
+// Evaluates the starting point. When f or g is not finite there, finishes the result with status
+// non-finite and sets *stopped.
+inline Status eval_start(Problem& p, const double* x, double* f, double* g, bool* stopped) {
+  bool finite = false;
+  Status s = p.eval(x, f, g, &finite);
+  if (!s.ok()) return s;
+  *stopped = !finite;
+  if (!finite) p.finish(x, *f, g, 0, StopReason::non_finite, "the objective or its gradient is not finite at the starting point");
+  return s;
+}
+
+// The convergence tests after an accepted step, in order: the (projected) gradient norm g_norm,
+// the change of f, the step. The first that holds finishes the result; true if one did.
+inline bool converged(Problem& p, const double* x, double f, const double* g, int iter, double g_norm, double f_old,
+                      double step_inf, const char* gradient_message) {
+  if (gradient_small(p, g_norm, f)) {
+    p.finish(x, f, g, iter, StopReason::gradient_tolerance, gradient_message);
+    return true;
+  }
+  if (f_change_small(p, f_old, f)) {
+    p.finish(x, f, g, iter, StopReason::function_tolerance, "the relative change of f is below ftol");
+    return true;
+  }
+  if (x_change_small(p, step_inf, x)) {
+    p.finish(x, f, g, iter, StopReason::step_tolerance, "the relative change of x is below xtol");
+    return true;
+  }
+  return false;
+}
+
 // Dense LU with partial pivoting of an n x n row-major matrix in place; false if a pivot is zero
 // or not finite.
 bool lu_factor(double* a, int n, int* piv);

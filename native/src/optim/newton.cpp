@@ -163,13 +163,9 @@ Status minimize_newton(Problem& p, const double* x0) {
 
   std::copy(x0, x0 + n, x);
   double f = 0;
-  bool finite = false;
-  Status s = p.eval(x, &f, g, &finite);
-  if (!s.ok()) return s;
-  if (!finite) {
-    p.finish(x, f, g, 0, StopReason::non_finite, "the objective or its gradient is not finite at the starting point");
-    return Status{};
-  }
+  bool stopped = false;
+  Status s = eval_start(p, x, &f, g, &stopped);
+  if (!s.ok() || stopped) return s;
   double delta = std::max(1.0, std::sqrt(dot(x, x, n)));
   bool need_hessian = true;
   int rejected_non_finite = 0;
@@ -226,6 +222,7 @@ Status minimize_newton(Problem& p, const double* x0) {
     }
     for (int i = 0; i < n; ++i) xt[i] = x[i] + step[i];
     double ft = 0;
+    bool finite = false;
     s = p.eval(xt, &ft, gt, &finite);
     if (!s.ok()) return s;
     double rho;
@@ -249,18 +246,7 @@ Status minimize_newton(Problem& p, const double* x0) {
       std::copy(gt, gt + n, g);
       f = ft;
       need_hessian = true;
-      if (gradient_small(p, norm_inf(g, n), f)) {
-        p.finish(x, f, g, iter, StopReason::gradient_tolerance, "the gradient is below gtol");
-        return Status{};
-      }
-      if (f_change_small(p, f_old, f)) {
-        p.finish(x, f, g, iter, StopReason::function_tolerance, "the relative change of f is below ftol");
-        return Status{};
-      }
-      if (x_change_small(p, step_inf, x)) {
-        p.finish(x, f, g, iter, StopReason::step_tolerance, "the relative change of x is below xtol");
-        return Status{};
-      }
+      if (converged(p, x, f, g, iter, norm_inf(g, n), f_old, step_inf, "the gradient is below gtol")) return Status{};
     } else if (delta <= p.options.xtol * norm_inf(x, n) || delta == 0) {
       if (!finite) {
         p.finish(x, f, g, iter, StopReason::non_finite,
