@@ -70,36 +70,34 @@ struct RunArgs {
   SmallList<Napi::Object> owners;
 };
 
-// One input or output typed array checked against its spec (main thread only).
-InputView check_input(Napi::Env env, const IoSpec& spec, std::size_t i, Napi::Value v) {
+// One input or output typed array checked against its spec (main thread only): `what` names it
+// in messages ("input", "output"); a wrong dtype fails with dtype_code, a wrong length with
+// length_code.
+TypedView checked_view(Napi::Env env, const IoSpec& spec, const char* what, std::size_t i, Napi::Value v,
+                       ErrorCode dtype_code, ErrorCode length_code) {
   const TypedView t = typed_view(env, v);
   if (!t.ok || t.dtype != spec.dtype) {
-    throw make_error(env, ErrorCode::input_dtype,
-                     "input " + std::to_string(i) + " must be a " + js_array_name(spec.dtype) + ", got " + t.type_name,
+    throw make_error(env, dtype_code,
+                     std::string(what) + " " + std::to_string(i) + " must be a " + js_array_name(spec.dtype) +
+                         ", got " + t.type_name,
                      ErrorClass::type);
   }
   if (t.length != spec.length) {
-    throw make_error(env, ErrorCode::input_length,
-                     "input " + std::to_string(i) + " must have " + std::to_string(spec.length) + " elements, got " +
-                         std::to_string(t.length),
+    throw make_error(env, length_code,
+                     std::string(what) + " " + std::to_string(i) + " must have " + std::to_string(spec.length) +
+                         " elements, got " + std::to_string(t.length),
                      ErrorClass::range);
   }
+  return t;
+}
+
+InputView check_input(Napi::Env env, const IoSpec& spec, std::size_t i, Napi::Value v) {
+  const TypedView t = checked_view(env, spec, "input", i, v, ErrorCode::input_dtype, ErrorCode::input_length);
   return InputView{t.data, t.dtype, t.length};
 }
 
 OutputView check_output(Napi::Env env, const IoSpec& spec, std::size_t i, Napi::Value v) {
-  const TypedView t = typed_view(env, v);
-  if (!t.ok || t.dtype != spec.dtype) {
-    throw make_error(env, ErrorCode::output_spec,
-                     "output " + std::to_string(i) + " must be a " + js_array_name(spec.dtype) + ", got " + t.type_name,
-                     ErrorClass::type);
-  }
-  if (t.length != spec.length) {
-    throw make_error(env, ErrorCode::output_spec,
-                     "output " + std::to_string(i) + " must have " + std::to_string(spec.length) + " elements, got " +
-                         std::to_string(t.length),
-                     ErrorClass::range);
-  }
+  const TypedView t = checked_view(env, spec, "output", i, v, ErrorCode::output_spec, ErrorCode::output_spec);
   return OutputView{t.data, t.dtype, t.length};
 }
 
