@@ -30,6 +30,7 @@
         "native/src/kernels_reduce.cpp",
         "native/src/kernels_shape.cpp",
         "native/src/program.cpp",
+        "native/src/fused.cpp",
         "native/src/threadpool.cpp",
         "native/src/isa.cpp",
         "native/src/isa_scalar.cpp",

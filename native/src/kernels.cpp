@@ -76,9 +76,6 @@ ReduceLayout reduce_layout(const Shape& in, const bool* reduced) {
   return reduced[first] ? ReduceLayout::leading : ReduceLayout::trailing;
 }
 
-// At most this many partials in a split full reduction; larger inputs use larger chunks.
-constexpr uint64_t kMaxPartials = 256;
-
 template <class T, class Combine>
 void reduce_with(const KernelCall& c, T init, Combine combine) {
   const Shape& in = *c.in_shapes[0];
@@ -88,11 +85,7 @@ void reduce_with(const KernelCall& c, T init, Combine combine) {
   bool reduced[kMaxRank] = {};
   for (int k = 1; k < c.node->n_iattrs; ++k) reduced[c.iattrs[k]] = true;
   if (n_in >= kSplitMin && n_out == 1) {
-    uint64_t chunk = kChunk;
-    if ((n_in + chunk - 1) / chunk > kMaxPartials) {
-      chunk = (n_in + kMaxPartials - 1) / kMaxPartials;
-      chunk = (chunk + kChunk - 1) / kChunk * kChunk;
-    }
+    const uint64_t chunk = full_reduce_chunk(n_in);
     const uint64_t parts = (n_in + chunk - 1) / chunk;
     T partial[kMaxPartials];
     parallel_for(c.parallel, parts, [&](uint64_t p) {

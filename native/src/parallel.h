@@ -40,6 +40,19 @@ void parallel_for(const Parallel* parallel, uint64_t n, F&& f) {
 inline constexpr uint64_t kChunk = 16384;
 inline constexpr uint64_t kSplitMin = 2 * kChunk;
 
+// A full reduction of at least kSplitMin elements sums chunks of full_reduce_chunk(n) elements
+// into at most kMaxPartials partials (on the threads), then combines the partials in chunk order.
+// The chunk is a multiple of kChunk, chosen from n alone.
+inline constexpr uint64_t kMaxPartials = 256;
+inline uint64_t full_reduce_chunk(uint64_t n) {
+  uint64_t chunk = kChunk;
+  if ((n + chunk - 1) / chunk > kMaxPartials) {
+    chunk = (n + kMaxPartials - 1) / kMaxPartials;
+    chunk = (chunk + kChunk - 1) / kChunk * kChunk;
+  }
+  return chunk;
+}
+
 // Calls f(begin, end) over [0, n) in chunks of kChunk elements (on `parallel`'s threads), or once
 // with (0, n) when n < kSplitMin. For work where each element is computed independently.
 template <class F>

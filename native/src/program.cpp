@@ -103,6 +103,11 @@ uint64_t first_non_finite(const T* x, uint64_t n) {
   return n;
 }
 
+// ": element <i> is <NaN|Infinity|-Infinity>", for checkFinite messages.
+std::string non_finite_text(uint64_t at, double v) {
+  return ": element " + std::to_string(at) + " is " + (v != v ? "NaN" : v > 0 ? "Infinity" : "-Infinity");
+}
+
 // For checkFinite: where a float value of `numel` elements first holds a non-finite number, as
 // ": element <i> is <NaN|Infinity|-Infinity>", or "" if it holds none (or is not a float).
 std::string non_finite_at(const void* data, DType dtype, uint64_t numel) {
@@ -118,7 +123,7 @@ std::string non_finite_at(const void* data, DType dtype, uint64_t numel) {
     if (at < numel) v = double(x[at]);
   }
   if (at == numel) return {};
-  return ": element " + std::to_string(at) + " is " + (v != v ? "NaN" : v > 0 ? "Infinity" : "-Infinity");
+  return non_finite_text(at, v);
 }
 
 }  // namespace
@@ -145,7 +150,7 @@ AlignedBuffer::~AlignedBuffer() {
 }
 
 Status Program::compile(const uint8_t* data, std::size_t size, std::size_t max_arena_bytes,
-                        std::shared_ptr<const Program>* out) {
+                        std::shared_ptr<const Program>* out, bool fuse) {
   try {
     std::shared_ptr<Program> p(new Program());
     if (Status s = parse_graph(data, size, &p->graph_); !s.ok()) return s;
@@ -185,7 +190,9 @@ Status Program::compile(const uint8_t* data, std::size_t size, std::size_t max_a
     }
     // Capping the limit keeps every sum in the plan far from overflow.
     const uint64_t limit = std::min<uint64_t>(max_arena_bytes, uint64_t{1} << 62);
+    p->fuse(fuse && fusion_enabled());
     if (Status s = p->plan(limit); !s.ok()) return s;
+    p->collapse_groups();
     p->build_tape();
     *out = std::move(p);
     return {};
@@ -228,6 +235,169 @@ bool Program::fold(uint32_t id, KernelFn fn) {
   return true;
 }
 
+// Elementwise fusion (fused.h): consecutive steps that are elementwise over the same n elements,
+// with operands of n elements or of one, form a group; a full sum of one of its members joins
+// it. A member is stored in its arena slot when a step after the group reads it or it is an
+// output; the others get block buffers (or, past kMaxFuseBuffers, arena slots) and no slot.
+void Program::fuse(bool enabled) {
+  const Graph& g = graph_;
+  const uint32_t n = static_cast<uint32_t>(g.nodes.size());
+  group_of_.assign(n, kNoGroup);
+  if (!enabled) return;
+  std::vector<uint16_t> member_at(n, 0);  // a node's index in its group
+  FusedGroup cur;
+  const auto in_cur = [&](uint32_t id) { return !cur.members.empty() && group_of_[id] == groups_.size(); };
+  const auto close = [&] {
+    const bool any_elementwise = std::any_of(cur.members.begin(), cur.members.end(), [](const FusedMember& m) { return m.sum < 0; });
+    if (cur.members.size() >= 2 && any_elementwise) {
+      groups_.push_back(std::move(cur));
+    } else {
+      for (const FusedMember& m : cur.members) group_of_[m.node] = kNoGroup;
+    }
+    cur = FusedGroup{};
+  };
+  const auto join = [&](uint32_t id, FusedMember&& m) {
+    member_at[id] = static_cast<uint16_t>(cur.members.size());
+    group_of_[id] = static_cast<uint32_t>(groups_.size());
+    cur.members.push_back(std::move(m));
+  };
+  for (const Step& s : steps_) {
+    const Node& nd = g.nodes[s.node];
+    bool elementwise = false;
+    switch (nd.op->kind) {
+      case OpKind::unary:
+      case OpKind::binary:
+      case OpKind::ternary:
+      case OpKind::reshape: elementwise = true; break;
+      case OpKind::broadcast: elementwise = g.nodes[nd.inputs[0]].numel == 1; break;  // a fill
+      default: break;
+    }
+    elementwise = elementwise && (nd.dtype == DType::f64 || nd.dtype == DType::f32) && nd.numel >= kFuseMin;
+    if (elementwise) {
+      bool valid = true;
+      bool fits = !cur.members.empty() && cur.dtype == nd.dtype && cur.n == nd.numel && cur.members.size() < kMaxFuseMembers;
+      for (int k = 0; k < nd.n_inputs; ++k) {
+        const uint32_t in = nd.inputs[k];
+        const Node& x = g.nodes[in];
+        valid = valid && x.dtype == nd.dtype && (x.numel == nd.numel || x.numel == 1);
+        if (in_cur(in) && cur.members[member_at[in]].sum >= 0) fits = false;  // a sum is complete only after the group
+      }
+      if (!fits || !valid) close();
+      if (!valid) continue;
+      if (cur.members.empty()) {
+        cur.dtype = nd.dtype;
+        cur.n = nd.numel;
+      }
+      FusedMember m;
+      m.node = s.node;
+      m.fn = s.fn;
+      m.n_inputs = nd.n_inputs;
+      for (int k = 0; k < nd.n_inputs; ++k) {
+        const uint32_t in = nd.inputs[k];
+        if (in_cur(in)) {
+          m.in[k] = FusedOperand{FusedOperand::value, in, member_at[in]};
+        } else {
+          m.in[k] = FusedOperand{g.nodes[in].numel == 1 ? FusedOperand::scalar : FusedOperand::full, in, 0};
+        }
+      }
+      join(s.node, std::move(m));
+      continue;
+    }
+    if (nd.code() == OpCode::reduce_sum && nd.numel == 1 && nd.dtype == cur.dtype && in_cur(nd.inputs[0]) &&
+        cur.members[member_at[nd.inputs[0]]].sum < 0 && cur.n_sums < kMaxFuseSums && cur.members.size() < kMaxFuseMembers) {
+      FusedMember m;
+      m.node = s.node;
+      m.n_inputs = 1;
+      m.in[0] = FusedOperand{FusedOperand::value, nd.inputs[0], member_at[nd.inputs[0]]};
+      m.stored = true;
+      m.sum = static_cast<int16_t>(cur.n_sums++);
+      join(s.node, std::move(m));
+      continue;
+    }
+    close();
+  }
+  close();
+  if (groups_.empty()) return;
+
+  // Members read after their group, and outputs, are stored.
+  for (const Step& s : steps_) {
+    const Node& nd = g.nodes[s.node];
+    for (int k = 0; k < nd.n_inputs; ++k) {
+      const uint32_t in = nd.inputs[k];
+      if (group_of_[in] != kNoGroup && group_of_[in] != group_of_[s.node]) groups_[group_of_[in]].members[member_at[in]].stored = true;
+    }
+  }
+  for (uint32_t id : g.outputs) {
+    if (group_of_[id] != kNoGroup) groups_[group_of_[id]].members[member_at[id]].stored = true;
+  }
+  // Block buffers by liveness inside the group: a member's buffer is taken before its operands'
+  // buffers are given back, so no kernel writes over its own input.
+  for (FusedGroup& grp : groups_) {
+    const std::size_t m = grp.members.size();
+    std::vector<std::size_t> last(m, 0);
+    for (std::size_t i = 0; i < m; ++i) {
+      for (int k = 0; k < grp.members[i].n_inputs; ++k) {
+        if (grp.members[i].in[k].kind == FusedOperand::value) last[grp.members[i].in[k].member] = i;
+      }
+    }
+    std::vector<uint16_t> free_buffers;
+    uint16_t used = 0;
+    for (std::size_t i = 0; i < m; ++i) {
+      FusedMember& mb = grp.members[i];
+      if (!mb.stored && mb.sum < 0) {
+        if (!free_buffers.empty()) {
+          mb.buffer = free_buffers.back();
+          free_buffers.pop_back();
+        } else if (used < kMaxFuseBuffers) {
+          mb.buffer = used++;
+        } else {
+          mb.stored = true;
+        }
+      }
+      for (int k = 0; k < mb.n_inputs; ++k) {
+        const FusedOperand& o = mb.in[k];
+        bool seen = false;
+        for (int j = 0; j < k; ++j) seen = seen || (mb.in[j].kind == FusedOperand::value && mb.in[j].member == o.member);
+        if (o.kind == FusedOperand::value && !seen && last[o.member] == i && !grp.members[o.member].stored) {
+          free_buffers.push_back(grp.members[o.member].buffer);
+        }
+      }
+    }
+    grp.n_buffers = used;
+  }
+  in_buffer_.assign(n, false);
+  for (const FusedGroup& grp : groups_) {
+    for (const FusedMember& mb : grp.members) in_buffer_[mb.node] = !mb.stored;
+  }
+}
+
+// After planning, each group becomes one step, at its first member's place.
+void Program::collapse_groups() {
+  if (!groups_.empty()) {
+    std::vector<Step> steps;
+    steps.reserve(steps_.size());
+    for (const Step& s : steps_) {
+      const uint32_t group = group_of_[s.node];
+      if (group == kNoGroup) {
+        steps.push_back(s);
+      } else if (groups_[group].members.front().node == s.node) {
+        steps.push_back(Step{nullptr, s.node, 0, 0, group});
+      }
+    }
+    steps_ = std::move(steps);
+  }
+  group_of_.clear();
+  group_of_.shrink_to_fit();
+  in_buffer_.clear();
+  in_buffer_.shrink_to_fit();
+}
+
+std::size_t Program::num_fused_steps() const {
+  std::size_t k = 0;
+  for (const FusedGroup& g : groups_) k += g.members.size();
+  return k;
+}
+
 // Liveness: a value's slot is taken when its node runs and freed after its last reader runs;
 // outputs stay live to the end. A node's slot is taken before its inputs' slots are freed, so no
 // kernel writes over its own inputs. Values of at most 8 bytes (scalars) get 8-byte slots in a
@@ -246,6 +416,28 @@ Status Program::plan(uint64_t max_arena_bytes) {
     for (int k = 0; k < nd.n_inputs; ++k) last_use[nd.inputs[k]] = s.node;
   }
   for (uint32_t id : g.outputs) last_use[id] = kNoNode;
+  // A fused group runs as one step: what its members read stays live until its last member.
+  for (const Step& s : steps_) {
+    if (group_of_[s.node] == kNoGroup) continue;
+    const Node& nd = g.nodes[s.node];
+    const uint32_t end = groups_[group_of_[s.node]].members.back().node;
+    for (int k = 0; k < nd.n_inputs; ++k) {
+      if (last_use[nd.inputs[k]] == s.node) last_use[nd.inputs[k]] = end;
+    }
+  }
+  // The computed values each step frees, after taking its own slot.
+  std::vector<uint32_t> dies_begin(std::size_t{n} + 1, 0), dying;
+  for (const Step& s : steps_) {
+    if (last_use[s.node] != kNoNode) ++dies_begin[last_use[s.node] + 1];
+  }
+  for (uint32_t i = 0; i < n; ++i) dies_begin[i + 1] += dies_begin[i];
+  dying.resize(dies_begin[n]);
+  {
+    std::vector<uint32_t> fill(dies_begin.begin(), dies_begin.end() - 1);
+    for (const Step& s : steps_) {
+      if (last_use[s.node] != kNoNode) dying[fill[last_use[s.node]]++] = s.node;
+    }
+  }
 
   SlotAllocator slots, scalars;
   const auto is_scalar = [&](uint32_t id) { return g.nodes[id].bytes != 0 && g.nodes[id].bytes <= kScalarSlot; };
@@ -266,7 +458,7 @@ Status Program::plan(uint64_t max_arena_bytes) {
     }
   }
   for (const Step& s : steps_) {
-    const Node& nd = g.nodes[s.node];
+    if (!in_buffer_.empty() && in_buffer_[s.node]) continue;  // lives in a fused group's block buffer
     const uint64_t at = is_scalar(s.node) ? scalars.allocate(kScalarSlot) : slots.allocate(slot_size(s.node));
     const uint64_t top = (slots.top() + kAlign - 1) / kAlign * kAlign + scalars.top();
     if (top > max_arena_bytes) {
@@ -276,19 +468,15 @@ Status Program::plan(uint64_t max_arena_bytes) {
                                " (maxArenaBytes)");
     }
     offsets_[s.node] = static_cast<int64_t>(at);
-    for (int k = 0; k < nd.n_inputs; ++k) {
-      const uint32_t in = nd.inputs[k];
-      bool seen = false;  // an input read twice (x * x) is freed once
-      for (int j = 0; j < k; ++j) seen = seen || nd.inputs[j] == in;
-      if (!seen && offsets_[in] != kNoSlot && last_use[in] == s.node) {
-        (is_scalar(in) ? scalars : slots).release(static_cast<uint64_t>(offsets_[in]), slot_size(in));
-      }
+    for (uint32_t j = dies_begin[s.node]; j < dies_begin[s.node + 1]; ++j) {
+      const uint32_t id = dying[j];
+      if (offsets_[id] != kNoSlot) (is_scalar(id) ? scalars : slots).release(static_cast<uint64_t>(offsets_[id]), slot_size(id));
     }
   }
   // Scalar offsets were relative to their region; it starts after the aligned slots.
   scalar_base_ = (slots.top() + kAlign - 1) / kAlign * kAlign;
   for (const Step& s : steps_) {
-    if (is_scalar(s.node)) offsets_[s.node] += static_cast<int64_t>(scalar_base_);
+    if (is_scalar(s.node) && offsets_[s.node] != kNoSlot) offsets_[s.node] += static_cast<int64_t>(scalar_base_);
   }
   arena_bytes_ = static_cast<std::size_t>(scalar_base_ + scalars.top());
   return {};
@@ -320,7 +508,8 @@ void Program::build_tape() {
       fast_steps_.push_back(s);
       continue;
     }
-    if (fast_steps_.empty() || fast_steps_.back().fn != nullptr || fast_steps_.back().tape_count == kMaxTapeRun) {
+    if (fast_steps_.empty() || fast_steps_.back().fn != nullptr || fast_steps_.back().group != kNoGroup ||
+        fast_steps_.back().tape_count == kMaxTapeRun) {
       fast_steps_.push_back(Step{nullptr, s.node, static_cast<uint32_t>(tape_.size()), 0});
     }
     ++fast_steps_.back().tape_count;
@@ -474,6 +663,19 @@ Status Program::run(std::span<const InputView> inputs, std::span<const OutputVie
       return Status::error(ErrorCode::aborted, "the run was aborted");
     }
     if (s.fn == nullptr) {
+      if (s.group != kNoGroup) {
+        if (!options.check_finite) {
+          run_fused(groups_[s.group], g, values, options.parallel);
+          continue;
+        }
+        FusedNonFinite bad;
+        run_fused(groups_[s.group], g, values, options.parallel, &bad);
+        if (bad.found) {
+          release_arena(std::move(arena));
+          return Status::error(ErrorCode::non_finite, describe(g, bad.node) + non_finite_text(bad.element, bad.value));
+        }
+        continue;
+      }
       tape_runner_(tape_.data() + s.tape_begin, s.tape_count, arena->memory.data() + scalar_base_);
       continue;
     }

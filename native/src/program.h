@@ -14,6 +14,7 @@
 #include <vector>
 
 #include "format.h"
+#include "fused.h"
 #include "kernels.h"
 #include "parallel.h"
 #include "scalar_tape.h"
@@ -66,7 +67,7 @@ struct RunOptions {
   // Threads for kernels that split large work (see parallel.h); nullptr runs serially.
   const Parallel* parallel = nullptr;
   // Run every step through its kernel, without the scalar fast path (for tests: both paths give
-  // the same bits). check_finite implies it.
+  // the same bits). check_finite implies it. Fused groups (fused.h) run fused either way.
   bool generic_only = false;
 };
 
@@ -79,9 +80,10 @@ struct IoSpec {
 class Program {
  public:
   // Parses, validates and plans. Fails with bad_graph, arena_limit (the plan needs more than
-  // max_arena_bytes) or out_of_memory. Never throws.
+  // max_arena_bytes) or out_of_memory. Never throws. `fuse` false compiles without elementwise
+  // fusion (fused.h), for tests and benchmarks that compare the two.
   static Status compile(const uint8_t* data, std::size_t size, std::size_t max_arena_bytes,
-                        std::shared_ptr<const Program>* out);
+                        std::shared_ptr<const Program>* out, bool fuse = true);
 
   // Runs once: checks the buffers (input_count, input_dtype, input_length, output_spec), takes an
   // arena from the pool, runs every step and copies the outputs out. Safe to call concurrently
@@ -99,15 +101,22 @@ class Program {
   std::size_t num_steps() const { return steps_.size(); }
   // For tests: how many steps run on the scalar fast path (scalar_tape.h).
   std::size_t num_tape_ops() const { return tape_.size(); }
+  // For tests: how many fused groups of elementwise steps the fast path runs (fused.h), and how
+  // many steps they hold in all.
+  std::size_t num_fused_groups() const { return groups_.size(); }
+  std::size_t num_fused_steps() const;
   std::size_t num_pooled_arenas() const;
 
  private:
-  // A kernel call for one node, or (fn == nullptr) tape_[tape_begin, tape_begin + tape_count).
+  static constexpr uint32_t kNoGroup = UINT32_MAX;
+  // A kernel call for one node; or (fn == nullptr) the fused group groups_[group], whose first
+  // member is `node`; or (fn == nullptr, no group) tape_[tape_begin, tape_begin + tape_count).
   struct Step {
     KernelFn fn;
     uint32_t node;
     uint32_t tape_begin = 0;
     uint32_t tape_count = 0;
+    uint32_t group = kNoGroup;
   };
   struct Arena {
     AlignedBuffer memory;
@@ -115,7 +124,9 @@ class Program {
   };
 
   Program() = default;
+  void fuse(bool enabled);
   Status plan(uint64_t max_arena_bytes);
+  void collapse_groups();
   void build_tape();
   bool tape_step(uint32_t node, TapeCode* code) const;
   bool fold(uint32_t node, KernelFn fn);
@@ -127,6 +138,9 @@ class Program {
   std::vector<Step> steps_;       // one per computed node, in order
   std::vector<Step> fast_steps_;  // the same, with runs of scalar elementwise steps as tape steps
   std::vector<TapeOp> tape_;
+  std::vector<FusedGroup> groups_;
+  std::vector<uint32_t> group_of_;  // while compiling: the group of each node, or kNoGroup
+  std::vector<bool> in_buffer_;      // while compiling: a member kept in a block buffer (no slot)
   TapeRunner tape_runner_ = nullptr;
   std::size_t scalar_base_ = 0;         // arena offset of the 8-byte scalar slots (see plan())
   std::vector<int64_t> tape_leaf_;      // while compiling: the scalar slot of an input/constant the tape reads

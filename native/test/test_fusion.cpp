@@ -1,0 +1,238 @@
+// Elementwise fusion (fused.h): a fused program gives the bits of the same program compiled
+// unfused, on random graphs of every elementwise op, with sums, scalar operands, fills, values
+// read after a group and group breakers; on 1, 2 and 4 threads; with checkFinite naming the same
+// node and element; and its arena is smaller.
+#include <cstdio>
+#include <cstring>
+#include <string>
+#include <thread>
+
+#include "../src/threadpool.h"
+#include "test.h"
+#include "test_util.h"
+
+namespace wt {
+namespace {
+
+using wengert::ErrorCode;
+using wengert::RunOptions;
+
+constexpr OpCode kUnary[] = {
+#define WT_OP(name) OpCode::name,
+    WENGERT_FOR_EACH_UNARY_OP(WT_OP)
+#undef WT_OP
+};
+constexpr OpCode kBinary[] = {
+#define WT_OP(name) OpCode::name,
+    WENGERT_FOR_EACH_BINARY_OP(WT_OP)
+#undef WT_OP
+};
+
+// A random program over values of n elements: inputs x0, x1 (n elements), s (one element) and a
+// constant; then `steps` random steps: unary, binary (one operand of one element at times),
+// where, fills, identity reshapes, full sums (which later steps may read as scalars, so a group
+// must end before them), one-element steps (run on the scalar tape), and transposes, which are
+// not elementwise and so end a group. Some
+// values are outputs; the last one always is.
+template <class T>
+GraphBuilder random_program(std::mt19937_64& rng, uint32_t n, int steps, int* unary_seen, int* binary_seen) {
+  const DType t = dtype_of<T>();
+  GraphBuilder b;
+  std::vector<uint32_t> full = {b.input(t, {n}), b.input(t, {n})};
+  std::vector<uint32_t> one = {b.input(t, {}), b.constant(t, {}, {0.75})};
+  const auto pick = [&](const std::vector<uint32_t>& v) { return v[rng() % v.size()]; };
+  uint32_t last = full[0];
+  for (int i = 0; i < steps; ++i) {
+    const unsigned r = rng() % 100;
+    uint32_t v;
+    if (r < 40) {
+      const std::size_t k = rng() % std::size(kUnary);
+      ++unary_seen[k];
+      v = b.node(kUnary[k], t, {n}, {pick(full)});
+    } else if (r < 75) {
+      const std::size_t k = rng() % std::size(kBinary);
+      ++binary_seen[k];
+      uint32_t x = pick(full), y = pick(full);
+      if (rng() % 4 == 0) (rng() % 2 ? x : y) = pick(one);
+      v = b.node(kBinary[k], t, {n}, {x, y});
+    } else if (r < 80) {
+      v = b.node(OpCode::where, t, {n}, {pick(full), pick(full), rng() % 3 ? pick(full) : pick(one)});
+    } else if (r < 84) {
+      v = b.node(OpCode::broadcast_to, t, {n}, {pick(one)});
+    } else if (r < 88) {
+      v = b.node(OpCode::reshape, t, {n}, {pick(full)});
+    } else if (r < 95) {
+      const uint32_t s = b.node(OpCode::reduce_sum, t, {}, {pick(full)}, {0, 0});
+      one.push_back(s);
+      if (rng() % 2) b.output(s);
+      continue;
+    } else if (r < 97) {  // a one-element step (the scalar tape), often reading a sum
+      const uint32_t s = b.node(kBinary[rng() % std::size(kBinary)], t, {}, {one.back(), pick(one)});
+      one.push_back(s);
+      b.output(s);
+      continue;
+    } else {
+      v = b.node(OpCode::transpose, t, {n}, {pick(full)}, {0});
+    }
+    full.push_back(v);
+    last = v;
+    if (rng() % 5 == 0) b.output(v);
+  }
+  b.output(last);
+  return b;
+}
+
+template <class T>
+std::vector<std::vector<T>> run_on(const Program& p, const std::vector<std::vector<T>>& in, const RunOptions& opts,
+                                   Status* status = nullptr) {
+  std::vector<InputView> iv;
+  for (const auto& v : in) iv.push_back(InputView{v.data(), dtype_of<T>(), v.size()});
+  std::vector<std::vector<T>> out;
+  for (const auto& s : p.output_specs()) out.emplace_back(s.length);
+  std::vector<OutputView> ov;
+  for (auto& v : out) ov.push_back(OutputView{v.data(), dtype_of<T>(), v.size()});
+  const Status s = p.run(iv, ov, opts);
+  if (status != nullptr) {
+    *status = s;
+  } else if (!s.ok()) {
+    fail(__FILE__, __LINE__, s.message);
+  }
+  return out;
+}
+
+template <class T>
+bool same_bits(const std::vector<std::vector<T>>& a, const std::vector<std::vector<T>>& b, std::string* where) {
+  for (std::size_t k = 0; k < a.size(); ++k) {
+    for (std::size_t i = 0; i < a[k].size(); ++i) {
+      if (std::memcmp(&a[k][i], &b[k][i], sizeof(T)) != 0) {
+        *where = "output " + std::to_string(k) + " element " + std::to_string(i) + ": " + std::to_string(double(a[k][i])) +
+                 " vs " + std::to_string(double(b[k][i]));
+        return false;
+      }
+    }
+  }
+  return true;
+}
+
+struct ThreadsGuard {
+  ~ThreadsGuard() { wengert::set_engine_threads(std::max(1u, std::thread::hardware_concurrency())); }
+};
+
+template <class T>
+void check_random_programs() {
+  ThreadsGuard guard;
+  std::mt19937_64 rng(dtype_of<T>() == DType::f64 ? 2024 : 2025);
+  int unary_seen[std::size(kUnary)] = {}, binary_seen[std::size(kBinary)] = {};
+  std::size_t groups = 0, fused_steps = 0, sums = 0, fused_arena = 0, plain_arena = 0;
+  // Sizes: below one block boundary, several blocks with a tail, and above kSplitMin (chunks
+  // and a split sum) with a tail.
+  for (uint32_t n : {1024u, 1500u, 4096u, 40000u, 70001u}) {
+    const int programs = n > 10000 ? 12 : 60;
+    for (int trial = 0; trial < programs; ++trial) {
+      const GraphBuilder gb = random_program<T>(rng, n, 4 + static_cast<int>(rng() % 28), unary_seen, binary_seen);
+      ProgramPtr fused, plain;
+      const Status s1 = Program::compile(gb.bytes().data(), gb.bytes().size(), std::size_t{1} << 30, &fused, true);
+      const Status s2 = Program::compile(gb.bytes().data(), gb.bytes().size(), std::size_t{1} << 30, &plain, false);
+      REQUIRE(s1.ok());
+      REQUIRE(s2.ok());
+      CHECK_EQ(plain->num_fused_groups(), 0u);
+      fused_arena += fused->arena_bytes();
+      plain_arena += plain->arena_bytes();
+      groups += fused->num_fused_groups();
+      fused_steps += fused->num_fused_steps();
+      for (const auto& node : gb.nodes) sums += node.opcode == static_cast<uint16_t>(OpCode::reduce_sum);
+      const std::vector<std::vector<T>> in = {random_values<T>(n, rng, -2, 2), random_values<T>(n, rng, 0.1, 3),
+                                              random_values<T>(1, rng, -1.5, 1.5)};
+      const std::vector<std::vector<T>> expected = run_on<T>(*plain, in, RunOptions{});
+      std::string where;
+      if (!same_bits(expected, run_on<T>(*fused, in, RunOptions{}), &where)) {
+        fail(__FILE__, __LINE__, "n = " + std::to_string(n) + ", program " + std::to_string(trial) + ": " + where);
+        return;
+      }
+      for (unsigned threads : {2u, 4u}) {
+        REQUIRE(wengert::set_engine_threads(threads));
+        RunOptions opts;
+        opts.parallel = &wengert::engine_threads();
+        if (!same_bits(expected, run_on<T>(*fused, in, opts), &where)) {
+          fail(__FILE__, __LINE__, std::to_string(threads) + " threads, n = " + std::to_string(n) + ": " + where);
+          return;
+        }
+      }
+      wengert::set_engine_threads(1);
+      // checkFinite stops at the same node and element (or passes on both).
+      RunOptions check;
+      check.check_finite = true;
+      Status sf, sp;
+      run_on<T>(*fused, in, check, &sf);
+      run_on<T>(*plain, in, check, &sp);
+      CHECK(sf.code == sp.code);
+      if (sf.message != sp.message) fail(__FILE__, __LINE__, "checkFinite: \"" + sf.message + "\" vs \"" + sp.message + "\"");
+    }
+  }
+  std::printf("fusion: %zu groups of %zu steps in all; arenas %zu bytes fused, %zu unfused\n", groups, fused_steps, fused_arena, plain_arena);
+  // The random programs did fuse, with sums, and reached every elementwise op.
+  CHECK(groups > 100);
+  CHECK(fused_steps > 3 * groups);
+  CHECK(sums > 50);
+  for (int k : unary_seen) CHECK(k > 0);
+  for (int k : binary_seen) CHECK(k > 0);
+}
+
+TEST(fusion, random_programs_f64_same_bits_as_unfused) { check_random_programs<double>(); }
+TEST(fusion, random_programs_f32_same_bits_as_unfused) { check_random_programs<float>(); }
+
+// A chain of ten elementwise ops and a sum: one group; only the sum has a slot.
+TEST(fusion, chain_keeps_values_in_block_buffers) {
+  const uint32_t n = 100000;
+  GraphBuilder b;
+  uint32_t v = b.input(DType::f64, {n});
+  std::vector<uint32_t> chain;
+  for (int i = 0; i < 10; ++i) chain.push_back(v = b.node(i % 2 ? OpCode::sin : OpCode::square, DType::f64, {n}, {v}));
+  const uint32_t s = b.node(OpCode::reduce_sum, DType::f64, {}, {v}, {0, 0});
+  b.output(s);
+  ProgramPtr fused, plain;
+  REQUIRE(Program::compile(b.bytes().data(), b.bytes().size(), std::size_t{1} << 30, &fused, true).ok());
+  REQUIRE(Program::compile(b.bytes().data(), b.bytes().size(), std::size_t{1} << 30, &plain, false).ok());
+  CHECK_EQ(fused->num_fused_groups(), 1u);
+  CHECK_EQ(fused->num_fused_steps(), 11u);
+  CHECK_EQ(fused->num_steps(), 1u);
+  for (uint32_t id : chain) CHECK_EQ(fused->slot_offset(id), -1);
+  CHECK(fused->slot_offset(s) >= 0);
+  CHECK(fused->arena_bytes() <= 64);
+  CHECK(plain->arena_bytes() >= 2 * n * 8);
+  std::mt19937_64 rng(5);
+  const std::vector<std::vector<double>> in = {random_values<double>(n, rng)};
+  std::string where;
+  CHECK(same_bits(run_on<double>(*plain, in, RunOptions{}), run_on<double>(*fused, in, RunOptions{}), &where));
+}
+
+// checkFinite in a group names the first member in step order that holds a non-finite value,
+// even when a later member's bad element comes earlier in the array.
+TEST(fusion, check_finite_names_the_first_member) {
+  const uint32_t n = 50000;
+  GraphBuilder b;
+  const uint32_t x = b.input(DType::f64, {n});
+  const uint32_t y = b.node(OpCode::square, DType::f64, {n}, {x});
+  const uint32_t l = b.node(OpCode::log, DType::f64, {n}, {x});      // NaN where x < 0
+  const uint32_t r = b.node(OpCode::reciprocal, DType::f64, {n}, {y});  // inf where x == 0
+  const uint32_t z = b.node(OpCode::add, DType::f64, {n}, {l, r});
+  b.output(b.node(OpCode::reduce_sum, DType::f64, {}, {z}, {0, 0}));
+  ProgramPtr p;
+  REQUIRE(compile(b.bytes(), &p).ok());
+  CHECK_EQ(p->num_fused_groups(), 1u);
+  std::vector<double> in(n, 1.0);
+  in[40000] = -1.0;  // log: NaN at 40000
+  in[30000] = 0.0;   // log: -inf at 30000, reciprocal: inf at 30000
+  RunOptions check;
+  check.check_finite = true;
+  Status s;
+  run_on<double>(*p, {in}, check, &s);
+  CHECK(s.code == ErrorCode::non_finite);
+  CHECK(s.message.find("node 2 (log, float64[50000]): element 30000 is -Infinity") != std::string::npos);
+  in[30000] = 2.0;
+  run_on<double>(*p, {in}, check, &s);
+  CHECK(s.message.find("node 2 (log, float64[50000]): element 40000 is NaN") != std::string::npos);
+}
+
+}  // namespace
+}  // namespace wt
