@@ -1,5 +1,7 @@
 #include "fused.h"
 
+#include "sum_order.h"
+
 #include <algorithm>
 #include <cmath>
 #include <cstdlib>
@@ -39,8 +41,8 @@ struct Scan {
 };
 
 template <class T>
-void run_range(const FusedGroup& g, const Graph& graph, void* const* values, uint64_t begin, uint64_t end, T* sums,
-               Scan* scan) {
+void run_range(const FusedGroup& g, const Graph& graph, void* const* values, uint64_t begin, uint64_t end,
+               LaneSum<T>* sums, Scan* scan) {
   alignas(64) T buffers[kMaxFuseBuffers * kFuseBlock];
   // Each member's kernel sees a one-dimensional node of one block: operands of n elements have
   // the block's shape, operands of one element the shape [1] (broadcast by the kernel).
@@ -67,10 +69,7 @@ void run_range(const FusedGroup& g, const Graph& graph, void* const* values, uin
         return nullptr;
       };
       if (mb.sum >= 0) {
-        const T* x = operand(mb.in[0]);
-        T s = sums[mb.sum];
-        for (uint64_t j = 0; j < len; ++j) s = s + x[j];
-        sums[mb.sum] = s;
+        sums[mb.sum].add(operand(mb.in[0]), len);  // whole blocks, then the chunk's tail
         continue;
       }
       Node& nd = nodes[i];
@@ -101,27 +100,21 @@ void run_typed(const FusedGroup& g, const Graph& graph, void* const* values, con
   if (scan != nullptr) parallel = nullptr;  // chunks in order, so each member's first find is its first element
   if (g.n_sums == 0) {
     // Chunks of kChunk elements, as the unfused kernels split them.
-    for_chunks(parallel, n, [&](uint64_t b, uint64_t e) { run_range<T>(g, graph, values, b, e, nullptr, scan); });
+    for_chunks(parallel, n, [&](uint64_t b, uint64_t e) { run_range<T>(g, graph, values, b, e, static_cast<LaneSum<T>*>(nullptr), scan); });
     return;
   }
+  // The order of full_sum (sum_order.h): chunks in lanes, then the chunk totals in order.
+  const uint64_t chunk = full_sum_chunk(n);
+  const uint64_t parts = (n + chunk - 1) / chunk;
+  T partial[kMaxFuseSums][kMaxPartials];
+  parallel_for(parallel, parts, [&](uint64_t p) {
+    LaneSum<T> s[kMaxFuseSums];
+    run_range<T>(g, graph, values, p * chunk, std::min(n, p * chunk + chunk), s, scan);
+    for (uint16_t k = 0; k < g.n_sums; ++k) partial[k][p] = s[k].total();
+  });
   T result[kMaxFuseSums] = {};
-  if (n < kSplitMin) {
-    run_range<T>(g, graph, values, 0, n, result, scan);  // one pass in order, as the reduce_sum kernel
-  } else {
-    // The reduce_sum kernel's split: partials of full_reduce_chunk(n) elements, combined in order.
-    const uint64_t chunk = full_reduce_chunk(n);
-    const uint64_t parts = (n + chunk - 1) / chunk;
-    T partial[kMaxFuseSums][kMaxPartials];
-    parallel_for(parallel, parts, [&](uint64_t p) {
-      T s[kMaxFuseSums] = {};
-      run_range<T>(g, graph, values, p * chunk, std::min(n, p * chunk + chunk), s, scan);
-      for (uint16_t k = 0; k < g.n_sums; ++k) partial[k][p] = s[k];
-    });
-    for (uint16_t k = 0; k < g.n_sums; ++k) {
-      T s = T(0);
-      for (uint64_t p = 0; p < parts; ++p) s = s + partial[k][p];
-      result[k] = s;
-    }
+  for (uint16_t k = 0; k < g.n_sums; ++k) {
+    for (uint64_t p = 0; p < parts; ++p) result[k] += partial[k][p];
   }
   for (std::size_t i = 0; i < g.members.size(); ++i) {
     const FusedMember& mb = g.members[i];

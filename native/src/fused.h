@@ -8,7 +8,7 @@
 //
 // The bits are those of the unfused steps: an elementwise kernel computes each element alone, so
 // cutting n into blocks changes nothing, and a fused sum adds the same elements in the same order
-// as the reduce_sum kernel (full_reduce_chunk, parallel.h). Native tests compare fused programs
+// as the reduce_sum kernel (full_sum, sum_order.h). Native tests compare fused programs
 // with the same programs compiled unfused.
 #pragma once
 

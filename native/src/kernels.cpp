@@ -5,6 +5,7 @@
 #include "kernels_reduce.h"
 #include "kernels_shape.h"
 #include "strides.h"
+#include "sum_order.h"
 
 #include <algorithm>
 #include <cstring>
@@ -50,7 +51,8 @@ struct OpKernel;
 // in row-major input order (one pass over the input), so results are deterministic. Large inputs
 // are split over threads without depending on the thread count:
 //   - a full reduction sums fixed-size chunks into per-chunk partials (a bounded stack array),
-//     then combines the partials in chunk order: the order depends only on the input size;
+//     then combines the partials in chunk order: the order depends only on the input size (a
+//     full sum adds each chunk in eight interleaved lanes: sum_order.h);
 //   - when the reduced axes are the trailing ones (each output reduces one contiguous run) or the
 //     leading ones (each output reduces one column), blocks of outputs run on different threads,
 //     each output keeping the single-pass order;
@@ -156,6 +158,10 @@ template <>
 struct OpKernel<OpCode::reduce_sum> {
   template <class T>
   static void run(const KernelCall& c) {
+    if (c.node->numel == 1) {  // a full sum: the input in row-major order is one contiguous run
+      *static_cast<T*>(c.out) = full_sum(static_cast<const T*>(c.in[0]), c.in_shapes[0]->numel(), c.parallel);
+      return;
+    }
     reduce_with<T>(c, T(0), [](T s, T v) { return s + v; });
   }
 };

@@ -234,5 +234,58 @@ TEST(fusion, check_finite_names_the_first_member) {
   CHECK(s.message.find("node 2 (log, float64[50000]): element 40000 is NaN") != std::string::npos);
 }
 
+// A full sum adds in the documented order (sum_order.h): chunks of 16384 elements (larger when
+// there would be over 256 of them), each in eight lanes, then the chunk totals in order; fused
+// or not, on any thread count.
+template <class T>
+T lane_order_sum(const std::vector<T>& x) {
+  const uint64_t n = x.size();
+  uint64_t chunk = n < 32768 ? std::max<uint64_t>(n, 1) : 16384;
+  if (n >= 32768 && (n + chunk - 1) / chunk > 256) chunk = ((n + 255) / 256 + 16383) / 16384 * 16384;
+  T total = 0;
+  for (uint64_t b = 0; b < n; b += chunk) {
+    T lane[8] = {};
+    for (uint64_t i = b; i < std::min(n, b + chunk); ++i) lane[(i - b) % 8] += x[i];
+    total += ((lane[0] + lane[4]) + (lane[2] + lane[6])) + ((lane[1] + lane[5]) + (lane[3] + lane[7]));
+  }
+  return total;
+}
+
+template <class T>
+void check_sum_order() {
+  ThreadsGuard guard;
+  std::mt19937_64 rng(17);
+  for (uint32_t n : {1u, 7u, 8u, 9u, 1000u, 1500u, 40000u, 70001u, 5000003u}) {
+    for (bool fuse_it : {false, true}) {
+      GraphBuilder b;
+      const uint32_t x = b.input(dtype_of<T>(), {n});
+      const uint32_t y = fuse_it ? b.node(OpCode::square, dtype_of<T>(), {n}, {x}) : x;
+      b.output(b.node(OpCode::reduce_sum, dtype_of<T>(), {}, {y}, {0, 0}));
+      ProgramPtr p;
+      REQUIRE(compile(b.bytes(), &p).ok());
+      CHECK_EQ(p->num_fused_groups(), fuse_it && n >= wengert::kFuseMin ? 1u : 0u);
+      std::vector<std::vector<T>> in = {random_values<T>(n, rng, -1, 1)};
+      std::vector<T> summed = in[0];
+      if (fuse_it) {
+        for (T& v : summed) v = v * v;
+      }
+      const T expected = lane_order_sum(summed);
+      for (unsigned threads : {1u, 2u, 4u}) {
+        REQUIRE(wengert::set_engine_threads(threads));
+        RunOptions opts;
+        opts.parallel = &wengert::engine_threads();
+        const T got = run_on<T>(*p, in, opts)[0][0];
+        if (std::memcmp(&got, &expected, sizeof(T)) != 0) {
+          fail(__FILE__, __LINE__, "n = " + std::to_string(n) + (fuse_it ? " fused" : "") + ", " + std::to_string(threads) +
+                                       " threads: " + std::to_string(double(got)) + " vs " + std::to_string(double(expected)));
+        }
+      }
+    }
+  }
+}
+
+TEST(fusion, full_sums_add_in_the_documented_order_f64) { check_sum_order<double>(); }
+TEST(fusion, full_sums_add_in_the_documented_order_f32) { check_sum_order<float>(); }
+
 }  // namespace
 }  // namespace wt

@@ -153,3 +153,14 @@ export function dot(x: ArrayLike<number>, r: ArrayLike<number>): number {
 
 export const sigmoid = (v: number): number => (v >= 0 ? 1 / (1 + Math.exp(-v)) : Math.exp(v) / (1 + Math.exp(v)));
 export const softplus = (v: number): number => Math.max(v, 0) + Math.log1p(Math.exp(-Math.abs(v)));
+
+/**
+ * A full sum of fewer than 32768 values in the engine's order (native/src/sum_order.h): eight
+ * lanes, value i to lane i mod 8, combined as ((s0 + s4) + (s2 + s6)) + ((s1 + s5) + (s3 + s7)),
+ * then added to 0.
+ */
+export function engineSum(values: readonly number[]): number {
+  const s = new Float64Array(8);
+  values.forEach((v, i) => (s[i % 8] = s[i % 8]! + v));
+  return 0 + (((s[0]! + s[4]!) + (s[2]! + s[6]!)) + ((s[1]! + s[5]!) + (s[3]! + s[7]!)));
+}
