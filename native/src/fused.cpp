@@ -62,7 +62,7 @@ void run_range(const FusedGroup& g, const Graph& graph, void* const* values, uin
       const FusedMember& mb = g.members[i];
       const auto operand = [&](const FusedOperand& o) -> const T* {
         switch (o.kind) {
-          case FusedOperand::full: return static_cast<const T*>(values[o.node]) + b;
+          case FusedOperand::full: return static_cast<const T*>(values[o.node]) + o.offset + b;
           case FusedOperand::scalar: return static_cast<const T*>(values[o.node]);
           case FusedOperand::value: return out[o.member];
         }
@@ -70,6 +70,19 @@ void run_range(const FusedGroup& g, const Graph& graph, void* const* values, uin
       };
       if (mb.sum >= 0) {
         sums[mb.sum].add(operand(mb.in[0]), len);  // whole blocks, then the chunk's tail
+        continue;
+      }
+      if (mb.place) {  // z = the input where it was placed, the pad value elsewhere
+        T* z = mb.stored ? static_cast<T*>(values[mb.node]) + b : buffers + std::size_t{mb.buffer} * kFuseBlock;
+        const T* x = static_cast<const T*>(values[mb.in[0].node]);
+        const T v = *static_cast<const T*>(values[mb.in[1].node]);
+        const uint64_t e = b + len;
+        const uint64_t lo = std::clamp(mb.place_at, b, e), hi = std::clamp(mb.place_at + mb.place_len, lo, e);
+        for (uint64_t k = b; k < lo; ++k) z[k - b] = v;
+        if (hi > lo) std::memcpy(z + (lo - b), x + (lo - mb.place_at), (hi - lo) * sizeof(T));
+        for (uint64_t k = hi; k < e; ++k) z[k - b] = v;
+        out[i] = z;
+        if (scan != nullptr) [[unlikely]] scan->block(i, z, b, len);
         continue;
       }
       Node& nd = nodes[i];

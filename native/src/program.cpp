@@ -235,6 +235,46 @@ bool Program::fold(uint32_t id, KernelFn fn) {
   return true;
 }
 
+// A slice with unit steps that reads one contiguous run of its input: all axes before the first
+// sliced one have length 1, all after it are whole. *offset = the run's first element.
+static bool contiguous_slice(const Graph& g, const Node& nd, uint64_t* offset) {
+  const Shape& in = g.nodes[nd.inputs[0]].shape;
+  const int64_t* begin = g.iattrs_of(nd);
+  const int64_t* step = begin + in.rank;
+  int k = 0;
+  while (k < in.rank && nd.shape.dims[k] == in.dims[k]) ++k;  // the first sliced axis
+  uint64_t stride = 1, at = 0;
+  for (int d = in.rank - 1; d >= 0; --d) {
+    if (step[d] != 1) return false;
+    if (d > k && nd.shape.dims[d] != in.dims[d]) return false;
+    if (d < k && nd.shape.dims[d] != 1) return false;
+    at += static_cast<uint64_t>(begin[d]) * stride;
+    stride *= in.dims[d];
+  }
+  *offset = at;
+  return true;
+}
+
+// A pad with no interior padding that places its input as one contiguous run of the output (the
+// same rule as contiguous_slice, the other way round). *offset = where the run starts.
+static bool contiguous_pad(const Graph& g, const Node& nd, uint64_t* offset) {
+  const Shape& in = g.nodes[nd.inputs[0]].shape;
+  const int64_t* lo = g.iattrs_of(nd);
+  const int64_t* interior = lo + 2 * in.rank;
+  int k = 0;
+  while (k < in.rank && nd.shape.dims[k] == in.dims[k]) ++k;  // the first padded axis
+  uint64_t stride = 1, at = 0;
+  for (int d = in.rank - 1; d >= 0; --d) {
+    if (interior[d] != 0) return false;
+    if (d > k && nd.shape.dims[d] != in.dims[d]) return false;
+    if (d < k && in.dims[d] != 1) return false;
+    at += static_cast<uint64_t>(lo[d]) * stride;
+    stride *= nd.shape.dims[d];
+  }
+  *offset = at;
+  return true;
+}
+
 // Elementwise fusion (fused.h): consecutive steps that are elementwise over the same n elements,
 // with operands of n elements or of one, form a group; a full sum of one of its members joins
 // it. A member is stored in its arena slot when a step after the group reads it or it is an
@@ -261,27 +301,33 @@ void Program::fuse(bool enabled) {
     group_of_[id] = static_cast<uint32_t>(groups_.size());
     cur.members.push_back(std::move(m));
   };
+  const KernelFn copy_f64 = select_kernel(OpCode::reshape, DType::f64), copy_f32 = select_kernel(OpCode::reshape, DType::f32);
   for (const Step& s : steps_) {
     const Node& nd = g.nodes[s.node];
     bool elementwise = false;
+    uint64_t offset = 0;  // slice: the first element read; pad: where the input is placed
     switch (nd.op->kind) {
       case OpKind::unary:
       case OpKind::binary:
       case OpKind::ternary:
       case OpKind::reshape: elementwise = true; break;
       case OpKind::broadcast: elementwise = g.nodes[nd.inputs[0]].numel == 1; break;  // a fill
+      case OpKind::slice: elementwise = contiguous_slice(g, nd, &offset); break;
+      case OpKind::pad: elementwise = contiguous_pad(g, nd, &offset); break;
       default: break;
     }
     elementwise = elementwise && (nd.dtype == DType::f64 || nd.dtype == DType::f32) && nd.numel >= kFuseMin;
+    const bool windowed = nd.op->kind == OpKind::slice || nd.op->kind == OpKind::pad;
     if (elementwise) {
       bool valid = true;
       bool fits = !cur.members.empty() && cur.dtype == nd.dtype && cur.n == nd.numel && cur.members.size() < kMaxFuseMembers;
       for (int k = 0; k < nd.n_inputs; ++k) {
         const uint32_t in = nd.inputs[k];
         const Node& x = g.nodes[in];
-        valid = valid && x.dtype == nd.dtype && (x.numel == nd.numel || x.numel == 1);
+        valid = valid && x.dtype == nd.dtype && (x.numel == nd.numel || x.numel == 1 || (windowed && k == 0));
         if (in_cur(in) && cur.members[member_at[in]].sum >= 0) fits = false;  // a sum is complete only after the group
       }
+      if (windowed && in_cur(nd.inputs[0])) fits = false;  // its input, whole, is known only after the group
       if (!fits || !valid) close();
       if (!valid) continue;
       if (cur.members.empty()) {
@@ -295,10 +341,19 @@ void Program::fuse(bool enabled) {
       for (int k = 0; k < nd.n_inputs; ++k) {
         const uint32_t in = nd.inputs[k];
         if (in_cur(in)) {
-          m.in[k] = FusedOperand{FusedOperand::value, in, member_at[in]};
+          m.in[k] = FusedOperand{FusedOperand::value, in, member_at[in], 0};
+        } else if (windowed && k == 0) {
+          m.in[k] = FusedOperand{FusedOperand::full, in, 0, nd.op->kind == OpKind::slice ? offset : 0};
         } else {
-          m.in[k] = FusedOperand{g.nodes[in].numel == 1 ? FusedOperand::scalar : FusedOperand::full, in, 0};
+          m.in[k] = FusedOperand{g.nodes[in].numel == 1 ? FusedOperand::scalar : FusedOperand::full, in, 0, 0};
         }
+      }
+      if (nd.op->kind == OpKind::slice) m.fn = nd.dtype == DType::f64 ? copy_f64 : copy_f32;  // a copy from the offset
+      if (nd.op->kind == OpKind::pad) {
+        m.fn = nullptr;
+        m.place = true;
+        m.place_at = offset;
+        m.place_len = g.nodes[nd.inputs[0]].numel;
       }
       join(s.node, std::move(m));
       continue;
@@ -308,7 +363,7 @@ void Program::fuse(bool enabled) {
       FusedMember m;
       m.node = s.node;
       m.n_inputs = 1;
-      m.in[0] = FusedOperand{FusedOperand::value, nd.inputs[0], member_at[nd.inputs[0]]};
+      m.in[0] = FusedOperand{FusedOperand::value, nd.inputs[0], member_at[nd.inputs[0]], 0};
       m.stored = true;
       m.sum = static_cast<int16_t>(cur.n_sums++);
       join(s.node, std::move(m));

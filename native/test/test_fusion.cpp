@@ -40,6 +40,7 @@ GraphBuilder random_program(std::mt19937_64& rng, uint32_t n, int steps, int* un
   GraphBuilder b;
   std::vector<uint32_t> full = {b.input(t, {n}), b.input(t, {n})};
   std::vector<uint32_t> one = {b.input(t, {}), b.constant(t, {}, {0.75})};
+  const uint32_t wide = b.input(t, {n + 5});  // read through contiguous slices
   const auto pick = [&](const std::vector<uint32_t>& v) { return v[rng() % v.size()]; };
   uint32_t last = full[0];
   for (int i = 0; i < steps; ++i) {
@@ -59,8 +60,14 @@ GraphBuilder random_program(std::mt19937_64& rng, uint32_t n, int steps, int* un
       v = b.node(OpCode::where, t, {n}, {pick(full), pick(full), rng() % 3 ? pick(full) : pick(one)});
     } else if (r < 84) {
       v = b.node(OpCode::broadcast_to, t, {n}, {pick(one)});
-    } else if (r < 88) {
+    } else if (r < 86) {
       v = b.node(OpCode::reshape, t, {n}, {pick(full)});
+    } else if (r < 88) {
+      v = b.node(OpCode::slice, t, {n}, {wide}, {static_cast<int64_t>(rng() % 6), 1});
+    } else if (r < 90) {  // a shorter value padded back to n: its own group, then a placement
+      const uint32_t u = b.node(OpCode::slice, t, {n - 3}, {pick(full)}, {static_cast<int64_t>(rng() % 4), 1});
+      const int64_t lo = static_cast<int64_t>(rng() % 4);
+      v = b.node(OpCode::pad, t, {n}, {u, pick(one)}, {lo, 3 - lo, 0});
     } else if (r < 95) {
       const uint32_t s = b.node(OpCode::reduce_sum, t, {}, {pick(full)}, {0, 0});
       one.push_back(s);
@@ -142,7 +149,7 @@ void check_random_programs() {
       fused_steps += fused->num_fused_steps();
       for (const auto& node : gb.nodes) sums += node.opcode == static_cast<uint16_t>(OpCode::reduce_sum);
       const std::vector<std::vector<T>> in = {random_values<T>(n, rng, -2, 2), random_values<T>(n, rng, 0.1, 3),
-                                              random_values<T>(1, rng, -1.5, 1.5)};
+                                              random_values<T>(1, rng, -1.5, 1.5), random_values<T>(n + 5, rng, -2, 2)};
       const std::vector<std::vector<T>> expected = run_on<T>(*plain, in, RunOptions{});
       std::string where;
       if (!same_bits(expected, run_on<T>(*fused, in, RunOptions{}), &where)) {
@@ -180,6 +187,38 @@ void check_random_programs() {
 
 TEST(fusion, random_programs_f64_same_bits_as_unfused) { check_random_programs<double>(); }
 TEST(fusion, random_programs_f32_same_bits_as_unfused) { check_random_programs<float>(); }
+
+// Slices and pads of matrices join a group only when they read or place one contiguous run.
+TEST(fusion, slices_and_pads_of_matrices) {
+  const uint32_t r = 6, c = 1000;
+  GraphBuilder b;
+  const uint32_t x = b.input(DType::f64, {r, c});
+  const uint32_t y = b.input(DType::f64, {2, c});
+  const uint32_t zero = b.constant(DType::f64, {}, {0.5});
+  const uint32_t cols = b.node(OpCode::slice, DType::f64, {2, c}, {x}, {0, 0, 3, 1});     // every third row: not
+  const uint32_t part = b.node(OpCode::slice, DType::f64, {r, 500}, {x}, {0, 100, 1, 1});  // a column block: not
+  const uint32_t t = b.node(OpCode::tanh, DType::f64, {r, 500}, {part});
+  const uint32_t wide = b.node(OpCode::pad, DType::f64, {r, c}, {t, zero}, {0, 100, 0, 400, 0, 0});  // not contiguous
+  const uint32_t rows = b.node(OpCode::slice, DType::f64, {2, c}, {x}, {3, 0, 1, 1});  // rows 3-4: contiguous
+  const uint32_t e = b.node(OpCode::exp, DType::f64, {2, c}, {rows});
+  const uint32_t m = b.node(OpCode::mul, DType::f64, {2, c}, {e, cols});
+  const uint32_t a = b.node(OpCode::add, DType::f64, {2, c}, {m, y});
+  const uint32_t placed = b.node(OpCode::pad, DType::f64, {r, c}, {a, zero}, {1, 0, 3, 0, 0, 0});  // contiguous
+  const uint32_t sq = b.node(OpCode::square, DType::f64, {r, c}, {placed});
+  const uint32_t z = b.node(OpCode::sub, DType::f64, {r, c}, {sq, wide});
+  b.output(b.node(OpCode::reduce_sum, DType::f64, {}, {z}, {0, 0, 1}));
+  b.output(a);
+  ProgramPtr fused, plain;
+  REQUIRE(Program::compile(b.bytes().data(), b.bytes().size(), std::size_t{1} << 30, &fused, true).ok());
+  REQUIRE(Program::compile(b.bytes().data(), b.bytes().size(), std::size_t{1} << 30, &plain, false).ok());
+  // {rows, exp, mul, add} and {placed, square, sub, sum}; cols, part, tanh and wide run alone.
+  CHECK_EQ(fused->num_fused_groups(), 2u);
+  CHECK_EQ(fused->num_fused_steps(), 8u);
+  std::mt19937_64 rng(9);
+  const std::vector<std::vector<double>> in = {random_values<double>(r * c, rng), random_values<double>(2 * c, rng)};
+  std::string where;
+  CHECK(same_bits(run_on<double>(*plain, in, RunOptions{}), run_on<double>(*fused, in, RunOptions{}), &where));
+}
 
 // A chain of ten elementwise ops and a sum: one group; only the sum has a slot.
 TEST(fusion, chain_keeps_values_in_block_buffers) {
