@@ -47,11 +47,24 @@
 #include <math.h>
 
 #include <algorithm>
+#include <bit>
 #include <cmath>
+#include <cstdint>
 #include <limits>
+#include <type_traits>
 
 namespace wengert {
 namespace emath {
+
+// x · y, or +0 where x is ±0 (even when y is infinite or NaN). The product is computed for every
+// element and masked with integer operations, so loops of it vectorize: the compiler may not
+// evaluate a floating-point product that a conditional expression skips.
+template <class T>
+inline T safe_mul(T x, T y) {
+  using U = std::conditional_t<sizeof(T) == 8, uint64_t, uint32_t>;
+  const U keep = U(0) - U(x != T(0));  // all ones, or zero where x is ±0
+  return std::bit_cast<T>(static_cast<U>(std::bit_cast<U>(x * y) & keep));
+}
 
 inline constexpr double kPi = 3.141592653589793238462643383279502884;
 

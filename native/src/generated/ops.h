@@ -347,7 +347,7 @@ struct greater {
   template <class T> static inline T apply(T x, T y) { return (x > y) ? T(1) : T(0); }
 };
 struct safe_mul {
-  template <class T> static inline T apply(T x, T y) { return (x == T(0)) ? T(0) : x * y; }
+  template <class T> static inline T apply(T x, T y) { return emath::safe_mul(x, y); }
 };
 struct atan2 {
   template <class T> static inline T apply(T x, T y) { return std::atan2(x, y); }
