@@ -62,7 +62,7 @@ void run_range(const FusedGroup& g, const Graph& graph, void* const* values, uin
       const FusedMember& mb = g.members[i];
       const auto operand = [&](const FusedOperand& o) -> const T* {
         switch (o.kind) {
-          case FusedOperand::full: return static_cast<const T*>(values[o.node]) + o.offset + b;
+          case FusedOperand::full: return static_cast<const T*>(values[o.node]) + b;
           case FusedOperand::scalar: return static_cast<const T*>(values[o.node]);
           case FusedOperand::value: return out[o.member];
         }

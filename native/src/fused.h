@@ -1,7 +1,6 @@
 // Elementwise fusion. A run of consecutive steps that are elementwise over the same number of
-// elements n (unary, binary and ternary ops, reshapes, fills of one value, slices that read one
-// contiguous run of their input, pads that place their input as one contiguous run), with full
-// sums of them, runs as one fused step: block by block (kFuseBlock elements), every member's
+// elements n (unary, binary and ternary ops, fills of one value, pads that place their input as
+// one contiguous run), with full sums of them, runs as one fused step: block by block (kFuseBlock elements), every member's
 // own kernel computes its block, so a value read only inside the group lives in a small block
 // buffer that stays in the first-level cache instead of a pass over memory. Members whose values
 // are read after the group (or are outputs) are written to their arena slots as usual; the others
@@ -35,14 +34,12 @@ inline constexpr std::size_t kMaxFuseMembers = 64;
 inline constexpr std::size_t kMaxFuseBuffers = 16;
 inline constexpr std::size_t kMaxFuseSums = 4;
 
-// Where a member reads one operand from: n elements of a value computed before the group, from
-// element `offset` on (full), the one element of such a value (scalar), or the block of an
-// earlier member (value).
+// Where a member reads one operand from: the n elements of a value computed before the group
+// (full), the one element of such a value (scalar), or the block of an earlier member (value).
 struct FusedOperand {
   enum Kind : uint8_t { full, scalar, value } kind = full;
   uint32_t node = 0;    // the node read
   uint16_t member = 0;  // value: its index in the group
-  uint64_t offset = 0;  // full: the first element read (a contiguous slice reads its input here)
 };
 
 struct FusedMember {

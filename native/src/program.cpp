@@ -175,6 +175,9 @@ Status Program::compile(const uint8_t* data, std::size_t size, std::size_t max_a
       for (int k = 0; k < nd.n_inputs; ++k) live[nd.inputs[k]] = true;
     }
     p->fixed_.assign(n, nullptr);
+    p->root_of_.resize(n);
+    for (uint32_t i = 0; i < n; ++i) p->root_of_[i] = i;
+    p->root_bytes_.assign(n, 0);
     for (uint32_t i = 0; i < n; ++i) {
       const Node& nd = g.nodes[i];
       if (!live[i]) continue;
@@ -182,6 +185,19 @@ Status Program::compile(const uint8_t* data, std::size_t size, std::size_t max_a
         p->arg_node_[static_cast<std::size_t>(g.iattrs_of(nd)[0])] = i;
       } else if (nd.op->kind == OpKind::constant) {
         p->fixed_[i] = p->constants_.data() + g.iattrs_of(nd)[0];
+      } else if (uint64_t at = 0; p->view(i, &at)) {
+        // Not a step: a pointer into the value it views (element `at` on), which stays live as
+        // long as the view is read.
+        const uint32_t src = nd.inputs[0];
+        const uint64_t bytes = at * dtype_size(nd.dtype);
+        if (p->fixed_[src] != nullptr) {
+          p->fixed_[i] = static_cast<const uint8_t*>(p->fixed_[src]) + bytes;
+        } else {
+          p->root_of_[i] = p->root_of_[src];
+          p->root_bytes_[i] = p->root_bytes_[src] + bytes;
+          const View v{i, p->root_of_[i], p->root_bytes_[i]};
+          (g.nodes[v.root].op->kind == OpKind::input ? p->input_views_ : p->arena_views_).push_back(v);
+        }
       } else {
         const KernelFn fn = select_kernel(nd.code(), nd.dtype);
         if (fn == nullptr) return Status::error(ErrorCode::internal, describe(g, i) + ": the engine has no kernel for it");
@@ -193,6 +209,7 @@ Status Program::compile(const uint8_t* data, std::size_t size, std::size_t max_a
     p->fuse(fuse && fusion_enabled());
     if (Status s = p->plan(limit); !s.ok()) return s;
     p->collapse_groups();
+    p->plan_direct_outputs();
     p->build_tape();
     *out = std::move(p);
     return {};
@@ -275,6 +292,18 @@ static bool contiguous_pad(const Graph& g, const Node& nd, uint64_t* offset) {
   return true;
 }
 
+// Whether node `id` is a view rather than a step: a reshape (the same elements), or a slice that
+// reads one contiguous run of its input (element *at on). A one-element view of a computed value
+// stays a step: the scalar tape reads its operands from slots of their own.
+bool Program::view(uint32_t id, uint64_t* at) const {
+  const Node& nd = graph_.nodes[id];
+  if (nd.op->kind != OpKind::reshape && !(nd.op->kind == OpKind::slice && contiguous_slice(graph_, nd, at))) return false;
+  if (nd.op->kind == OpKind::reshape) *at = 0;
+  const uint32_t root = root_of_[nd.inputs[0]];
+  const OpKind root_kind = graph_.nodes[root].op->kind;
+  return nd.numel > 1 || root_kind == OpKind::input || fixed_[nd.inputs[0]] != nullptr;
+}
+
 // Elementwise fusion (fused.h): consecutive steps that are elementwise over the same n elements,
 // with operands of n elements or of one, form a group; a full sum of one of its members joins
 // it. A member is stored in its arena slot when a step after the group reads it or it is an
@@ -296,28 +325,34 @@ void Program::fuse(bool enabled) {
     }
     cur = FusedGroup{};
   };
+  // The member of the open group whose blocks operand `in` is (the member itself, or a view of
+  // all of it); -1 if `in` was computed before the group; -2 if it views part of a member, which
+  // only the whole, finished member can give.
+  const auto member_of = [&](uint32_t in) -> int {
+    const uint32_t root = root_of_[in];
+    if (!in_cur(root)) return -1;
+    if (root_bytes_[in] != 0 || g.nodes[in].numel != g.nodes[root].numel) return -2;
+    return member_at[root];
+  };
   const auto join = [&](uint32_t id, FusedMember&& m) {
     member_at[id] = static_cast<uint16_t>(cur.members.size());
     group_of_[id] = static_cast<uint32_t>(groups_.size());
     cur.members.push_back(std::move(m));
   };
-  const KernelFn copy_f64 = select_kernel(OpCode::reshape, DType::f64), copy_f32 = select_kernel(OpCode::reshape, DType::f32);
   for (const Step& s : steps_) {
     const Node& nd = g.nodes[s.node];
     bool elementwise = false;
-    uint64_t offset = 0;  // slice: the first element read; pad: where the input is placed
+    uint64_t offset = 0;  // pad: where the input is placed
     switch (nd.op->kind) {
       case OpKind::unary:
       case OpKind::binary:
-      case OpKind::ternary:
-      case OpKind::reshape: elementwise = true; break;
+      case OpKind::ternary: elementwise = true; break;
       case OpKind::broadcast: elementwise = g.nodes[nd.inputs[0]].numel == 1; break;  // a fill
-      case OpKind::slice: elementwise = contiguous_slice(g, nd, &offset); break;
       case OpKind::pad: elementwise = contiguous_pad(g, nd, &offset); break;
       default: break;
     }
     elementwise = elementwise && (nd.dtype == DType::f64 || nd.dtype == DType::f32) && nd.numel >= kFuseMin;
-    const bool windowed = nd.op->kind == OpKind::slice || nd.op->kind == OpKind::pad;
+    const bool windowed = nd.op->kind == OpKind::pad;
     if (elementwise) {
       bool valid = true;
       bool fits = !cur.members.empty() && cur.dtype == nd.dtype && cur.n == nd.numel && cur.members.size() < kMaxFuseMembers;
@@ -325,9 +360,10 @@ void Program::fuse(bool enabled) {
         const uint32_t in = nd.inputs[k];
         const Node& x = g.nodes[in];
         valid = valid && x.dtype == nd.dtype && (x.numel == nd.numel || x.numel == 1 || (windowed && k == 0));
-        if (in_cur(in) && cur.members[member_at[in]].sum >= 0) fits = false;  // a sum is complete only after the group
+        const int mk = member_of(in);
+        // A sum, a part of a member, and a pad's input are complete only after the group.
+        if (mk == -2 || (mk >= 0 && cur.members[mk].sum >= 0) || (windowed && k == 0 && mk != -1)) fits = false;
       }
-      if (windowed && in_cur(nd.inputs[0])) fits = false;  // its input, whole, is known only after the group
       if (!fits || !valid) close();
       if (!valid) continue;
       if (cur.members.empty()) {
@@ -340,15 +376,14 @@ void Program::fuse(bool enabled) {
       m.n_inputs = nd.n_inputs;
       for (int k = 0; k < nd.n_inputs; ++k) {
         const uint32_t in = nd.inputs[k];
-        if (in_cur(in)) {
-          m.in[k] = FusedOperand{FusedOperand::value, in, member_at[in], 0};
+        if (const int mk = member_of(in); mk >= 0) {
+          m.in[k] = FusedOperand{FusedOperand::value, in, static_cast<uint16_t>(mk)};
         } else if (windowed && k == 0) {
-          m.in[k] = FusedOperand{FusedOperand::full, in, 0, nd.op->kind == OpKind::slice ? offset : 0};
+          m.in[k] = FusedOperand{FusedOperand::full, in, 0};
         } else {
-          m.in[k] = FusedOperand{g.nodes[in].numel == 1 ? FusedOperand::scalar : FusedOperand::full, in, 0, 0};
+          m.in[k] = FusedOperand{g.nodes[in].numel == 1 ? FusedOperand::scalar : FusedOperand::full, in, 0};
         }
       }
-      if (nd.op->kind == OpKind::slice) m.fn = nd.dtype == DType::f64 ? copy_f64 : copy_f32;  // a copy from the offset
       if (nd.op->kind == OpKind::pad) {
         m.fn = nullptr;
         m.place = true;
@@ -358,12 +393,13 @@ void Program::fuse(bool enabled) {
       join(s.node, std::move(m));
       continue;
     }
-    if (nd.code() == OpCode::reduce_sum && nd.numel == 1 && nd.dtype == cur.dtype && in_cur(nd.inputs[0]) &&
-        cur.members[member_at[nd.inputs[0]]].sum < 0 && cur.n_sums < kMaxFuseSums && cur.members.size() < kMaxFuseMembers) {
+    const int summed = nd.code() == OpCode::reduce_sum && nd.numel == 1 ? member_of(nd.inputs[0]) : -1;
+    if (summed >= 0 && nd.dtype == cur.dtype && cur.members[summed].sum < 0 && cur.n_sums < kMaxFuseSums &&
+        cur.members.size() < kMaxFuseMembers) {
       FusedMember m;
       m.node = s.node;
       m.n_inputs = 1;
-      m.in[0] = FusedOperand{FusedOperand::value, nd.inputs[0], member_at[nd.inputs[0]], 0};
+      m.in[0] = FusedOperand{FusedOperand::value, nd.inputs[0], static_cast<uint16_t>(summed)};
       m.stored = true;
       m.sum = static_cast<int16_t>(cur.n_sums++);
       join(s.node, std::move(m));
@@ -374,16 +410,17 @@ void Program::fuse(bool enabled) {
   close();
   if (groups_.empty()) return;
 
-  // Members read after their group, and outputs, are stored.
+  // Members read after their group (or through a view), and outputs, are stored.
   for (const Step& s : steps_) {
     const Node& nd = g.nodes[s.node];
     for (int k = 0; k < nd.n_inputs; ++k) {
-      const uint32_t in = nd.inputs[k];
+      const uint32_t in = root_of_[nd.inputs[k]];
       if (group_of_[in] != kNoGroup && group_of_[in] != group_of_[s.node]) groups_[group_of_[in]].members[member_at[in]].stored = true;
     }
   }
   for (uint32_t id : g.outputs) {
-    if (group_of_[id] != kNoGroup) groups_[group_of_[id]].members[member_at[id]].stored = true;
+    const uint32_t root = root_of_[id];
+    if (group_of_[root] != kNoGroup) groups_[group_of_[root]].members[member_at[root]].stored = true;
   }
   // Block buffers by liveness inside the group: a member's buffer is taken before its operands'
   // buffers are given back, so no kernel writes over its own input.
@@ -426,6 +463,24 @@ void Program::fuse(bool enabled) {
   }
 }
 
+// Outputs a run may compute straight into the caller's buffer (see run()): the first 64 outputs
+// that are computed by a step into a slot of their own in the aligned region, each listed once,
+// and viewed by no view. (The others are copied at the end of a run.)
+void Program::plan_direct_outputs() {
+  const Graph& g = graph_;
+  std::vector<bool> input_view(g.nodes.size(), false), viewed(g.nodes.size(), false);
+  for (const View& v : input_views_) input_view[v.node] = true;
+  for (const View& v : arena_views_) viewed[v.root] = true;
+  for (uint32_t id : g.outputs) output_in_input_.push_back(g.nodes[id].op->kind == OpKind::input || input_view[id]);
+  for (std::size_t o = 0; o < g.outputs.size() && o < 64; ++o) {
+    const uint32_t id = g.outputs[o];
+    if (offsets_[id] == kNoSlot || g.nodes[id].bytes <= kScalarSlot) continue;
+    if (std::count(g.outputs.begin(), g.outputs.end(), id) != 1) continue;
+    if (viewed[id]) continue;  // a view of it points into its slot for the life of the arena
+    direct_.push_back(DirectOutput{static_cast<uint32_t>(o), id});
+  }
+}
+
 // After planning, each group becomes one step, at its first member's place.
 void Program::collapse_groups() {
   if (!groups_.empty()) {
@@ -445,6 +500,10 @@ void Program::collapse_groups() {
   group_of_.shrink_to_fit();
   in_buffer_.clear();
   in_buffer_.shrink_to_fit();
+  root_of_.clear();
+  root_of_.shrink_to_fit();
+  root_bytes_.clear();
+  root_bytes_.shrink_to_fit();
 }
 
 std::size_t Program::num_fused_steps() const {
@@ -465,19 +524,20 @@ Status Program::plan(uint64_t max_arena_bytes) {
   offsets_.assign(n, kNoSlot);
   tape_leaf_.assign(n, kNoSlot);
   std::vector<uint32_t> last_use(n, 0);
+  // Reading a view reads its root.
   for (const Step& s : steps_) {
     const Node& nd = g.nodes[s.node];
     last_use[s.node] = s.node;
-    for (int k = 0; k < nd.n_inputs; ++k) last_use[nd.inputs[k]] = s.node;
+    for (int k = 0; k < nd.n_inputs; ++k) last_use[root_of_[nd.inputs[k]]] = s.node;
   }
-  for (uint32_t id : g.outputs) last_use[id] = kNoNode;
+  for (uint32_t id : g.outputs) last_use[root_of_[id]] = kNoNode;
   // A fused group runs as one step: what its members read stays live until its last member.
   for (const Step& s : steps_) {
     if (group_of_[s.node] == kNoGroup) continue;
     const Node& nd = g.nodes[s.node];
     const uint32_t end = groups_[group_of_[s.node]].members.back().node;
     for (int k = 0; k < nd.n_inputs; ++k) {
-      if (last_use[nd.inputs[k]] == s.node) last_use[nd.inputs[k]] = end;
+      if (last_use[root_of_[nd.inputs[k]]] == s.node) last_use[root_of_[nd.inputs[k]]] = end;
     }
   }
   // The computed values each step frees, after taking its own slot.
@@ -506,7 +566,7 @@ Status Program::plan(uint64_t max_arena_bytes) {
     for (int k = 0; k < nd.n_inputs; ++k) {
       const uint32_t in = nd.inputs[k];
       const OpKind kind = g.nodes[in].op->kind;
-      if ((kind == OpKind::input || fixed_[in] != nullptr) && tape_leaf_[in] == kNoSlot) {
+      if ((kind == OpKind::input || fixed_[in] != nullptr || root_of_[in] != in) && tape_leaf_[in] == kNoSlot) {
         tape_leaf_[in] = static_cast<int64_t>(scalars.allocate(kScalarSlot));
         preloads_.push_back(Preload{in, 0});
       }
@@ -631,10 +691,12 @@ std::unique_ptr<Program::Arena> Program::acquire_arena() const {
   for (std::size_t i = 0; i < n; ++i) {
     a->values[i] = offsets_[i] != kNoSlot ? a->memory.data() + offsets_[i] : const_cast<void*>(fixed_[i]);
   }
+  for (const View& v : arena_views_) a->values[v.node] = static_cast<uint8_t*>(a->values[v.root]) + v.bytes;
   return a;
 }
 
 void Program::release_arena(std::unique_ptr<Arena> arena) const noexcept {
+  for (const DirectOutput& d : direct_) arena->values[d.node] = arena->memory.data() + offsets_[d.node];
   std::lock_guard<std::mutex> lock(pool_mutex_);
   if (pool_.size() < pool_.capacity()) pool_.push_back(std::move(arena));
 }
@@ -703,6 +765,26 @@ Status Program::run(std::span<const InputView> inputs, std::span<const OutputVie
   for (std::size_t a = 0; a < inputs.size(); ++a) {
     if (arg_node_[a] != kNoNode) values[arg_node_[a]] = const_cast<void*>(inputs[a].data);
   }
+  for (const View& v : input_views_) values[v.node] = static_cast<uint8_t*>(values[v.root]) + v.bytes;
+  // Outputs computed straight into the caller's buffers where they overlap no other buffer of the
+  // run (an input read in place must not be written while it may still be read).
+  uint64_t direct_mask = 0;
+  for (const DirectOutput& d : direct_) {
+    const uint8_t* lo = static_cast<const uint8_t*>(outputs[d.output].data);
+    const uint8_t* hi = lo + g.nodes[d.node].bytes;
+    const auto apart = [&](const void* data, uint64_t bytes) {
+      const uint8_t* b = static_cast<const uint8_t*>(data);
+      return bytes == 0 || b + bytes <= lo || hi <= b;
+    };
+    bool alone = true;
+    for (std::size_t a = 0; a < inputs.size() && alone; ++a) alone = apart(inputs[a].data, inputs[a].length * dtype_size(inputs[a].dtype));
+    for (std::size_t o = 0; o < outputs.size() && alone; ++o) {
+      alone = o == d.output || apart(outputs[o].data, outputs[o].length * dtype_size(outputs[o].dtype));
+    }
+    if (!alone) continue;
+    values[d.node] = outputs[d.output].data;
+    direct_mask |= uint64_t{1} << d.output;
+  }
   KernelFault fault;
   const bool fast = !options.check_finite && !options.generic_only;
   const std::vector<Step>& steps = fast ? fast_steps_ : steps_;
@@ -760,9 +842,14 @@ Status Program::run(std::span<const InputView> inputs, std::span<const OutputVie
       }
     }
   }
-  for (std::size_t o = 0; o < outputs.size(); ++o) {
-    const Node& nd = g.nodes[g.outputs[o]];
-    if (nd.bytes != 0) std::memmove(outputs[o].data, values[g.outputs[o]], nd.bytes);
+  // Outputs whose values are (views of) inputs first: an output buffer may overlap an input.
+  for (int pass = 0; pass < 2; ++pass) {
+    for (std::size_t o = 0; o < outputs.size(); ++o) {
+      const Node& nd = g.nodes[g.outputs[o]];
+      if (o < 64 && (direct_mask >> o & 1) != 0) continue;  // already there
+      if (output_in_input_[o] != (pass == 0)) continue;
+      if (nd.bytes != 0) std::memmove(outputs[o].data, values[g.outputs[o]], nd.bytes);
+    }
   }
   release_arena(std::move(arena));
   return {};

@@ -86,8 +86,10 @@ class Program {
                         std::shared_ptr<const Program>* out, bool fuse = true);
 
   // Runs once: checks the buffers (input_count, input_dtype, input_length, output_spec), takes an
-  // arena from the pool, runs every step and copies the outputs out. Safe to call concurrently
-  // from several threads. Never throws; allocates only when every pooled arena is in use.
+  // arena from the pool, runs every step and copies the outputs out (most are computed straight
+  // into the output buffers, so a run that fails may leave them partly written). Safe to call
+  // concurrently from several threads. Never throws; allocates only when every pooled arena is in
+  // use.
   Status run(std::span<const InputView> inputs, std::span<const OutputView> outputs,
              const RunOptions& options = {}) const;
 
@@ -124,9 +126,11 @@ class Program {
   };
 
   Program() = default;
+  bool view(uint32_t id, uint64_t* at) const;
   void fuse(bool enabled);
   Status plan(uint64_t max_arena_bytes);
   void collapse_groups();
+  void plan_direct_outputs();
   void build_tape();
   bool tape_step(uint32_t node, TapeCode* code) const;
   bool fold(uint32_t node, KernelFn fn);
@@ -141,6 +145,22 @@ class Program {
   std::vector<FusedGroup> groups_;
   std::vector<uint32_t> group_of_;  // while compiling: the group of each node, or kNoGroup
   std::vector<bool> in_buffer_;      // while compiling: a member kept in a block buffer (no slot)
+  // Views (view()): node reads `bytes` into the value of `root`, an input or a step.
+  struct View {
+    uint32_t node;
+    uint32_t root;
+    uint64_t bytes;
+  };
+  struct DirectOutput {
+    uint32_t output;  // its index in the outputs (< 64)
+    uint32_t node;
+  };
+  std::vector<DirectOutput> direct_;  // outputs a run may write in place (plan_direct_outputs)
+  std::vector<bool> output_in_input_;  // per output: its value is an input's, or a view of one
+  std::vector<View> input_views_;  // rooted at an input: set per run
+  std::vector<View> arena_views_;  // rooted at a step: set once per arena
+  std::vector<uint32_t> root_of_;  // while compiling: the node whose memory each node's value is in
+  std::vector<uint64_t> root_bytes_;  // while compiling: and where in it
   TapeRunner tape_runner_ = nullptr;
   std::size_t scalar_base_ = 0;         // arena offset of the 8-byte scalar slots (see plan())
   std::vector<int64_t> tape_leaf_;      // while compiling: the scalar slot of an input/constant the tape reads

@@ -2,6 +2,7 @@
 // unfused, on random graphs of every elementwise op, with sums, scalar operands, fills, values
 // read after a group and group breakers; on 1, 2 and 4 threads; with checkFinite naming the same
 // node and element; and its arena is smaller.
+#include <cmath>
 #include <cstdio>
 #include <cstring>
 #include <string>
@@ -188,7 +189,8 @@ void check_random_programs() {
 TEST(fusion, random_programs_f64_same_bits_as_unfused) { check_random_programs<double>(); }
 TEST(fusion, random_programs_f32_same_bits_as_unfused) { check_random_programs<float>(); }
 
-// Slices and pads of matrices join a group only when they read or place one contiguous run.
+// A slice of a matrix is a view when it reads one contiguous run; a pad joins a group when it
+// places its input as one.
 TEST(fusion, slices_and_pads_of_matrices) {
   const uint32_t r = 6, c = 1000;
   GraphBuilder b;
@@ -211,13 +213,70 @@ TEST(fusion, slices_and_pads_of_matrices) {
   ProgramPtr fused, plain;
   REQUIRE(Program::compile(b.bytes().data(), b.bytes().size(), std::size_t{1} << 30, &fused, true).ok());
   REQUIRE(Program::compile(b.bytes().data(), b.bytes().size(), std::size_t{1} << 30, &plain, false).ok());
-  // {rows, exp, mul, add} and {placed, square, sub, sum}; cols, part, tanh and wide run alone.
+  // rows is a view (no step, no slot); {exp, mul, add} and {placed, square, sub, sum} fuse;
+  // cols, part, tanh and wide run alone.
   CHECK_EQ(fused->num_fused_groups(), 2u);
-  CHECK_EQ(fused->num_fused_steps(), 8u);
+  CHECK_EQ(fused->num_fused_steps(), 7u);
+  CHECK_EQ(fused->slot_offset(rows), -1);
+  CHECK(fused->slot_offset(cols) >= 0);
+  CHECK(plain->slot_offset(cols) >= 0);
   std::mt19937_64 rng(9);
   const std::vector<std::vector<double>> in = {random_values<double>(r * c, rng), random_values<double>(2 * c, rng)};
   std::string where;
   CHECK(same_bits(run_on<double>(*plain, in, RunOptions{}), run_on<double>(*fused, in, RunOptions{}), &where));
+}
+
+// Outputs are computed straight into the caller's buffers, except where a buffer overlaps
+// another of the run: an output passed over its own input gives the answer of separate buffers.
+TEST(fusion, outputs_in_place_and_over_inputs) {
+  const uint32_t n = 5000;
+  GraphBuilder b;
+  const uint32_t x = b.input(DType::f64, {n});
+  const uint32_t e = b.node(OpCode::exp, DType::f64, {n}, {x});
+  const uint32_t sx = b.node(OpCode::slice, DType::f64, {n - 1}, {x}, {1, 1});  // a view of the input
+  const uint32_t r = b.node(OpCode::reshape, DType::f64, {n}, {e});           // a view of a step
+  const uint32_t m = b.node(OpCode::mul, DType::f64, {n}, {r, x});
+  b.output(m);
+  b.output(e);
+  b.output(sx);
+  b.output(b.node(OpCode::reduce_sum, DType::f64, {}, {m}, {0, 0}));
+  ProgramPtr p;
+  REQUIRE(compile(b.bytes(), &p).ok());
+  CHECK_EQ(p->slot_offset(sx), -1);
+  CHECK_EQ(p->slot_offset(r), -1);
+  std::mt19937_64 rng(3);
+  const std::vector<double> in = random_values<double>(n, rng, -1, 1);
+  std::vector<std::vector<double>> expected;
+  REQUIRE(run<double>(*p, {in}, &expected).ok());
+  for (uint64_t i = 0; i < n; ++i) {
+    CHECK(same(expected[0][i], std::exp(in[i]) * in[i]) || std::abs(expected[0][i] - std::exp(in[i]) * in[i]) < 1e-15);
+  }
+  CHECK(expected[2][0] == in[1]);
+  // Output 0 written over the input buffer itself; output 1 over the front of output 2's buffer.
+  for (int variant = 0; variant < 2; ++variant) {
+    std::vector<double> buf = in, out1(n), out2(n + n), out3(1);
+    const InputView iv{buf.data(), DType::f64, n};
+    std::vector<OutputView> ov;
+    if (variant == 0) {
+      ov = {OutputView{buf.data(), DType::f64, n}, OutputView{out1.data(), DType::f64, n},
+            OutputView{out2.data(), DType::f64, n - 1}, OutputView{out3.data(), DType::f64, 1}};
+    } else {
+      ov = {OutputView{out2.data() + 1, DType::f64, n}, OutputView{out2.data(), DType::f64, n},
+            OutputView{out1.data(), DType::f64, n - 1}, OutputView{out3.data(), DType::f64, 1}};
+    }
+    REQUIRE(p->run(std::span<const InputView>(&iv, 1), ov).ok());
+    if (variant == 0) {
+      CHECK(std::memcmp(buf.data(), expected[0].data(), n * 8) == 0);
+      CHECK(std::memcmp(out1.data(), expected[1].data(), n * 8) == 0);
+      CHECK(std::memcmp(out2.data(), expected[2].data(), (n - 1) * 8) == 0);
+    } else {
+      // Overlapping outputs are copied in order: output 1 lands last over output 0's front.
+      CHECK(std::memcmp(out2.data(), expected[1].data(), n * 8) == 0);
+      CHECK(out2[n] == expected[0][n - 1]);
+      CHECK(std::memcmp(out1.data(), expected[2].data(), (n - 1) * 8) == 0);
+    }
+    CHECK(same(out3[0], expected[3][0]));
+  }
 }
 
 // A chain of ten elementwise ops and a sum: one group; only the sum has a slot.
