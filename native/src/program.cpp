@@ -304,19 +304,22 @@ bool Program::tape_step(uint32_t id, TapeCode* code) const {
 }
 
 // Runs of consecutive tape steps become one step each, of at most kMaxTapeRun ops, so
-// cancellation is still polled often. Operands are scalar slot indices (plan()).
+// cancellation is still polled often. Operands are byte offsets into the scalar region (plan());
+// a scalar region too large for 32-bit offsets (over 4 GiB) gets no tape, its steps stay kernel
+// calls. Then each run's instructions get their handlers (pairs, scalar_tape.h).
 void Program::build_tape() {
   constexpr uint32_t kMaxTapeRun = 4096;
   tape_runner_ = select_tape_runner();
   fast_steps_.reserve(steps_.size());
-  const auto index = [&](uint32_t id) {
+  const auto offset = [&](uint32_t id) {
     const int64_t at = tape_leaf_[id] != kNoSlot ? tape_leaf_[id] : offsets_[id] - static_cast<int64_t>(scalar_base_);
-    return static_cast<uint32_t>(at / int64_t{kScalarSlot});
+    return static_cast<uint32_t>(at);
   };
+  const bool addressable = arena_bytes_ - scalar_base_ <= std::size_t{UINT32_MAX};
   for (const Step& s : steps_) {
     const Node& nd = graph_.nodes[s.node];
     TapeCode code;
-    if (!tape_step(s.node, &code)) {
+    if (!addressable || !tape_step(s.node, &code)) {
       fast_steps_.push_back(s);
       continue;
     }
@@ -324,41 +327,50 @@ void Program::build_tape() {
       fast_steps_.push_back(Step{nullptr, s.node, static_cast<uint32_t>(tape_.size()), 0});
     }
     ++fast_steps_.back().tape_count;
-    const uint32_t a = index(nd.inputs[0]);
-    tape_.push_back(TapeOp{code, index(s.node), a, nd.n_inputs > 1 ? index(nd.inputs[1]) : a});
+    const uint32_t a = offset(nd.inputs[0]);
+    tape_.push_back(TapeOp{code, 0, offset(s.node), a, nd.n_inputs > 1 ? offset(nd.inputs[1]) : a});
   }
   fast_steps_.shrink_to_fit();
-  for (Preload& p : preloads_) p.slot = index(p.node);
+  for (const Step& s : fast_steps_) {
+    if (s.fn == nullptr) tape_assign_handlers(tape_.data() + s.tape_begin, s.tape_count);
+  }
+  // Preloads only feed the tape: slot indices, as run() reads them.
+  if (!addressable) preloads_.clear();
+  for (Preload& p : preloads_) p.slot = static_cast<uint32_t>(offset(p.node) / kScalarSlot);
   tape_leaf_.clear();
   tape_leaf_.shrink_to_fit();
 }
 
-TapeRunner select_tape_runner() {
+TapeRunner select_tape_runner(bool portable) {
   switch (isa_choice().isa) {
-    case Isa::scalar: return &isa_scalar::run_tape;
-    case Isa::sse2: return &isa_sse2::run_tape;
-    case Isa::avx2: return &isa_avx2::run_tape;
-    case Isa::avx512: return &isa_avx512::run_tape;
-    case Isa::neon: return &isa_neon::run_tape;
+    case Isa::scalar: return portable ? &isa_scalar::run_tape_portable : &isa_scalar::run_tape;
+    case Isa::sse2: return portable ? &isa_sse2::run_tape_portable : &isa_sse2::run_tape;
+    case Isa::avx2: return portable ? &isa_avx2::run_tape_portable : &isa_avx2::run_tape;
+    case Isa::avx512: return portable ? &isa_avx512::run_tape_portable : &isa_avx512::run_tape;
+    case Isa::neon: return portable ? &isa_neon::run_tape_portable : &isa_neon::run_tape;
   }
-  return &isa_scalar::run_tape;
+  return portable ? &isa_scalar::run_tape_portable : &isa_scalar::run_tape;
 }
 
 // Instruction sets this architecture lacks are never chosen; their runners are never called.
 #if !(defined(__x86_64__) || defined(_M_X64))
 namespace isa_sse2 {
 void run_tape(const TapeOp*, std::size_t, uint8_t*) {}
+void run_tape_portable(const TapeOp*, std::size_t, uint8_t*) {}
 }  // namespace isa_sse2
 namespace isa_avx2 {
 void run_tape(const TapeOp*, std::size_t, uint8_t*) {}
+void run_tape_portable(const TapeOp*, std::size_t, uint8_t*) {}
 }  // namespace isa_avx2
 namespace isa_avx512 {
 void run_tape(const TapeOp*, std::size_t, uint8_t*) {}
+void run_tape_portable(const TapeOp*, std::size_t, uint8_t*) {}
 }  // namespace isa_avx512
 #endif
 #if !(defined(__aarch64__) || defined(_M_ARM64))
 namespace isa_neon {
 void run_tape(const TapeOp*, std::size_t, uint8_t*) {}
+void run_tape_portable(const TapeOp*, std::size_t, uint8_t*) {}
 }  // namespace isa_neon
 #endif
 
