@@ -35,14 +35,31 @@ inline T tape_unary(T x) {
   }
 }
 
+#if WENGERT_TAPE_THREADED
+// GCC/Clang vector types: one 16-byte register, of which the tape uses lane 0.
+typedef double TapeV2d __attribute__((vector_size(16)));
+typedef float TapeV4f __attribute__((vector_size(16)));
+#endif
+
 // F's value. safe_mul, (x == 0) ? 0 : x·y, is computed without a branch (a data-dependent branch
-// on gradient values mispredicts): the product, masked to +0 where x == 0, the same bits.
+// on gradient values mispredicts): the product, masked to +0 where x == 0 (x != 0 is true for
+// NaN, which keeps the NaN product), the same bits.
 template <class F, class T>
 inline T tape_binary(T x, T y) {
   if constexpr (std::is_same_v<F, scalar::safe_mul>) {
+#if WENGERT_TAPE_THREADED
+    // A compare mask and an and in vector registers (GCC turns the integer form below into
+    // moves to general registers and flag tests).
+    using V = std::conditional_t<sizeof(T) == 8, TapeV2d, TapeV4f>;
+    using M = decltype(V{} != V{});
+    const V xv = {x}, product = {x * y};
+    const M keep = xv != V{};
+    return reinterpret_cast<V>(reinterpret_cast<M>(product) & keep)[0];
+#else
     using U = std::conditional_t<sizeof(T) == 8, uint64_t, uint32_t>;
     const U keep = U(0) - U(x != T(0));
     return std::bit_cast<T>(std::bit_cast<U>(x * y) & keep);
+#endif
   } else {
     return F::apply(x, y);
   }
