@@ -304,31 +304,88 @@ bool Program::tape_step(uint32_t id, TapeCode* code) const {
 }
 
 // Runs of consecutive tape steps become one step each, of at most kMaxTapeRun ops, so
-// cancellation is still polled often. Operands are byte offsets into the scalar region (plan());
-// a scalar region too large for 32-bit offsets (over 4 GiB) gets no tape, its steps stay kernel
-// calls. Then each run's instructions get their handlers (pairs, scalar_tape.h).
+// cancellation is still polled often. Operands are byte offsets from the scalar region (plan());
+// an arena too large for 32-bit signed offsets (over 2 GiB) gets no tape, its steps stay kernel
+// calls. A small float concat whose inputs both live in the arena (the gradient of a split of
+// scalars is a tree of them) joins the tape too, as one element copy (identity) per output
+// element: a copy gives the kernel's bits. Then each run's instructions get their handlers
+// (pairs, scalar_tape.h).
 void Program::build_tape() {
   constexpr uint32_t kMaxTapeRun = 4096;
+  constexpr uint64_t kMaxTapeConcat = 16;  // elements; beyond, the kernel's loop beats one instruction each
   tape_runner_ = select_tape_runner();
   fast_steps_.reserve(steps_.size());
+  const Graph& g = graph_;
   const auto offset = [&](uint32_t id) {
     const int64_t at = tape_leaf_[id] != kNoSlot ? tape_leaf_[id] : offsets_[id] - static_cast<int64_t>(scalar_base_);
-    return static_cast<uint32_t>(at);
+    return static_cast<int32_t>(at);
   };
-  const bool addressable = arena_bytes_ - scalar_base_ <= std::size_t{UINT32_MAX};
-  for (const Step& s : steps_) {
-    const Node& nd = graph_.nodes[s.node];
-    TapeCode code;
-    if (!addressable || !tape_step(s.node, &code)) {
-      fast_steps_.push_back(s);
-      continue;
+  const bool addressable = arena_bytes_ <= std::size_t{INT32_MAX};
+  // Constants and folded values the tape reads hold the same bits in every run: ones of equal
+  // dtype and bits share one slot, so a run preloads each distinct value once (the gradient of a
+  // sum of n scalar terms folds n equal seeds, each its own value).
+  {
+    std::map<std::pair<DType, uint64_t>, int64_t> shared;
+    std::vector<Preload> distinct;
+    for (const Preload& p : preloads_) {
+      const Node& leaf = g.nodes[p.node];
+      if (fixed_[p.node] != nullptr && leaf.bytes <= sizeof(uint64_t)) {
+        uint64_t bits = 0;
+        std::memcpy(&bits, fixed_[p.node], leaf.bytes);
+        const auto [at, fresh] = shared.emplace(std::make_pair(leaf.dtype, bits), tape_leaf_[p.node]);
+        if (!fresh) {
+          tape_leaf_[p.node] = at->second;
+          continue;
+        }
+      }
+      distinct.push_back(p);
     }
+    preloads_ = std::move(distinct);
+  }
+  const auto concat_copies = [&](const Node& nd, TapeCode* code) {
+    const bool small = nd.code() == OpCode::concat && nd.numel <= kMaxTapeConcat &&
+                       (nd.dtype == DType::f64 || nd.dtype == DType::f32);
+    if (!small || offsets_[nd.inputs[0]] == kNoSlot || offsets_[nd.inputs[1]] == kNoSlot) return false;
+    return tape_code(OpCode::identity, nd.dtype, code);
+  };
+  const auto start_run = [&](uint32_t node) {
     if (fast_steps_.empty() || fast_steps_.back().fn != nullptr || fast_steps_.back().tape_count == kMaxTapeRun) {
-      fast_steps_.push_back(Step{nullptr, s.node, static_cast<uint32_t>(tape_.size()), 0});
+      fast_steps_.push_back(Step{nullptr, node, static_cast<uint32_t>(tape_.size()), 0});
     }
-    ++fast_steps_.back().tape_count;
-    const uint32_t a = offset(nd.inputs[0]);
-    tape_.push_back(TapeOp{code, 0, offset(s.node), a, nd.n_inputs > 1 ? offset(nd.inputs[1]) : a});
+  };
+  for (const Step& s : steps_) {
+    const Node& nd = g.nodes[s.node];
+    TapeCode code;
+    if (addressable && tape_step(s.node, &code)) {
+      start_run(s.node);
+      ++fast_steps_.back().tape_count;
+      const int32_t a = offset(nd.inputs[0]);
+      tape_.push_back(TapeOp{code, 0, offset(s.node), a, nd.n_inputs > 1 ? offset(nd.inputs[1]) : a});
+    } else if (addressable && concat_copies(nd, &code)) {
+      // The concat kernel's order: for each index of the leading axes, a block of x then one of y.
+      const Shape& xs = g.nodes[nd.inputs[0]].shape;
+      const Shape& ys = g.nodes[nd.inputs[1]].shape;
+      const int axis = static_cast<int>(g.iattrs_of(nd)[0]);
+      uint64_t outer = 1, inner = 1;
+      for (int d = 0; d < axis; ++d) outer *= xs.dims[d];
+      for (int d = axis + 1; d < xs.rank; ++d) inner *= xs.dims[d];
+      const uint64_t block[2] = {xs.dims[axis] * inner, ys.dims[axis] * inner};
+      const int32_t size = nd.dtype == DType::f64 ? 8 : 4;
+      int32_t dst = offset(s.node);
+      for (uint64_t o = 0; o < outer; ++o) {
+        for (int k = 0; k < 2; ++k) {
+          for (uint64_t j = 0; j < block[k]; ++j) {
+            start_run(s.node);
+            const int32_t src = offset(nd.inputs[k]) + static_cast<int32_t>((o * block[k] + j) * size);
+            ++fast_steps_.back().tape_count;
+            tape_.push_back(TapeOp{code, 0, dst, src, src});
+            dst += size;
+          }
+        }
+      }
+    } else {
+      fast_steps_.push_back(s);
+    }
   }
   fast_steps_.shrink_to_fit();
   for (const Step& s : fast_steps_) {
@@ -336,7 +393,7 @@ void Program::build_tape() {
   }
   // Preloads only feed the tape: slot indices, as run() reads them.
   if (!addressable) preloads_.clear();
-  for (Preload& p : preloads_) p.slot = static_cast<uint32_t>(offset(p.node) / kScalarSlot);
+  for (Preload& p : preloads_) p.slot = static_cast<uint32_t>(offset(p.node) / int32_t{kScalarSlot});
   tape_leaf_.clear();
   tape_leaf_.shrink_to_fit();
 }

@@ -63,16 +63,18 @@ static_assert(tape_pair_lists_agree(), "WENGERT_FOR_EACH_TAPE_PAIR_OP and _SECON
 // (first op, second op) of f64 ops, then one per pair of f32 ops.
 inline constexpr uint16_t kTapeHandlers = kTapeCodes + 2 * kTapePairOps * kTapePairOps;
 
-// slot(dst) = op(slot(a)) or op(slot(a), slot(b)); dst, a and b are byte offsets of 8-byte scalar
-// slots from the start of the scalar region (a value of either float dtype sits at the start of
-// its slot). `code` is the op; `handler` is where the threaded interpreter enters for this
-// instruction: `code` itself, or a pair handler that also runs the next instruction.
+// value(dst) = op(value(a)) or op(value(a), value(b)); dst, a and b are byte offsets from the start
+// of the arena's scalar region to one element: mostly of 8-byte scalar slots (a value of either
+// float dtype sits at the start of its slot), negative for an element of a small vector in the
+// aligned region before it (an element copy of a concat, as `identity`). `code` is the op;
+// `handler` is where the threaded interpreter enters for this instruction: `code` itself, or a
+// pair handler that also runs the next instruction.
 struct TapeOp {
   TapeCode code;
   uint16_t handler;
-  uint32_t dst;
-  uint32_t a;
-  uint32_t b;
+  int32_t dst;
+  int32_t a;
+  int32_t b;
 };
 static_assert(sizeof(TapeOp) == 16);
 

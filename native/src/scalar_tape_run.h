@@ -66,7 +66,7 @@ inline T tape_binary(T x, T y) {
 }
 
 template <class T>
-inline T& tape_slot(uint8_t* slots, uint32_t byte_offset) {
+inline T& tape_slot(uint8_t* slots, int32_t byte_offset) {
   return *reinterpret_cast<T*>(slots + byte_offset);
 }
 

@@ -100,8 +100,8 @@ void check_runners_agree(uint64_t seed) {
   for (int i = 0; i < 4000; ++i) {
     TapeCode c = kPairOps64[rng() % std::size(kPairOps64)];
     if (sizeof(T) == 4) c = as_f32(c);
-    const auto slot = [&]() { return static_cast<uint32_t>(rng() % kSlots) * 8; };
-    const uint32_t a = slot();
+    const auto slot = [&]() { return static_cast<int32_t>(rng() % kSlots) * 8; };
+    const int32_t a = slot();
     ops.push_back(TapeOp{c, 0, slot(), a, c == TapeCode::neg_f64 || c == as_f32(TapeCode::neg_f64) ? a : slot()});
   }
   std::vector<uint8_t> init(kSlots * 8);
@@ -236,6 +236,98 @@ TEST(kernels, tape_paired_programs_give_the_kernels_bits) {
     check_paired_program<double>(seed);
     check_paired_program<float>(seed);
   }
+}
+
+// Small concats of computed values join the tape as element copies, in the kernel's order for
+// any axis; one with an input operand, or a large one, stays a kernel call. Fast and generic
+// runs give the same bits.
+template <class T>
+void check_concat_copies() {
+  const DType t = dtype_of<T>();
+  GraphBuilder b;
+  const uint32_t x = b.input(t, {}), y = b.input(t, {}), v = b.input(t, {2});
+  const uint32_t s1 = b.node(OpCode::mul, t, {}, {x, y}), s2 = b.node(OpCode::sub, t, {}, {x, y});
+  const uint32_t r1 = b.node(OpCode::reshape, t, {1}, {s1}), r2 = b.node(OpCode::reshape, t, {1}, {s2});
+  const uint32_t c2 = b.node(OpCode::concat, t, {2}, {r1, r2}, {0});      // 2 copies
+  const uint32_t c3 = b.node(OpCode::concat, t, {3}, {r2, c2}, {0});      // 3 copies
+  const uint32_t c5 = b.node(OpCode::concat, t, {5}, {c3, c2}, {0});      // 5 copies
+  const uint32_t m = b.node(OpCode::reshape, t, {2, 1}, {c2});
+  const uint32_t w = b.node(OpCode::reshape, t, {2, 2}, {b.node(OpCode::concat, t, {4}, {c2, c2}, {0})});  // 4 copies
+  const uint32_t c23 = b.node(OpCode::concat, t, {2, 3}, {m, w}, {1});    // axis 1: 6 copies
+  const uint32_t cin = b.node(OpCode::concat, t, {4}, {c2, v}, {0});      // an input operand: a kernel
+  uint32_t big = c5;
+  // [10]: 10 copies; [20], [40]: kernels.
+  for (int i = 0; i < 3; ++i) big = b.node(OpCode::concat, t, {b.nodes[big].dims[0] * 2}, {big, big}, {0});
+  // A scalar computed from the concats, so tape runs continue after them.
+  const uint32_t e = b.node(OpCode::add, t, {}, {s1, b.node(OpCode::reshape, t, {}, {b.node(OpCode::slice, t, {1}, {c5}, {3, 1})})});
+  for (uint32_t o : {c2, c3, c5, c23, cin, big, e}) b.output(o);
+  ProgramPtr p;
+  const Status st = compile(b.bytes(), &p);
+  if (!st.ok()) return fail(__FILE__, __LINE__, st.message);
+  CHECK_EQ(p->num_tape_ops(), std::size_t{3 + 2 + 3 + 5 + 4 + 6 + 10});  // mul, sub, add and the copies
+  std::mt19937_64 rng(7);
+  for (int trial = 0; trial < 10; ++trial) {
+    const std::vector<std::vector<T>> in = {{tape_value<T>(rng)}, {tape_value<T>(rng)}, {tape_value<T>(rng), T(1.5)}};
+    std::vector<std::vector<T>> fast, generic;
+    REQUIRE(run(*p, in, &fast).ok());
+    std::vector<InputView> iv;
+    for (const auto& a : in) iv.push_back(InputView{a.data(), t, a.size()});
+    for (const auto& spec : p->output_specs()) generic.emplace_back(spec.length);
+    std::vector<OutputView> ov;
+    for (auto& o : generic) ov.push_back(OutputView{o.data(), t, o.size()});
+    wengert::RunOptions generic_only;
+    generic_only.generic_only = true;
+    REQUIRE(p->run(iv, ov, generic_only).ok());
+    for (std::size_t o = 0; o < fast.size(); ++o) {
+      for (std::size_t k = 0; k < fast[o].size(); ++k) {
+        if (!same(fast[o][k], generic[o][k])) {
+          return fail(__FILE__, __LINE__, "output " + std::to_string(o) + "[" + std::to_string(k) + "]: tape " +
+                                              std::to_string(fast[o][k]) + ", kernels " + std::to_string(generic[o][k]));
+        }
+      }
+    }
+    // The axis-1 concat of [[a], [b]] and [[a, b], [a, b]] is [[a, a, b], [b, a, b]].
+    const std::vector<T>& z = fast[3];
+    CHECK(same(z[0], fast[0][0]) && same(z[1], fast[0][0]) && same(z[2], fast[0][1]));
+    CHECK(same(z[3], fast[0][1]) && same(z[4], fast[0][0]) && same(z[5], fast[0][1]));
+  }
+}
+
+TEST(kernels, tape_small_concats_are_element_copies) {
+  check_concat_copies<double>();
+  check_concat_copies<float>();
+}
+
+// Constants the tape reads share a slot when their bits are equal (+0 and -0 do not), so each
+// still reads its own value.
+template <class T>
+void check_shared_constants() {
+  const DType t = dtype_of<T>();
+  GraphBuilder b;
+  const uint32_t x = b.input(t, {});
+  const uint32_t two_a = b.constant(t, {}, {2.0}), two_b = b.constant(t, {}, {2.0});
+  const uint32_t zero = b.constant(t, {}, {0.0}), minus_zero = b.constant(t, {}, {-0.0});
+  b.output(b.node(OpCode::mul, t, {}, {x, two_a}));
+  b.output(b.node(OpCode::add, t, {}, {x, two_b}));
+  b.output(b.node(OpCode::div, t, {}, {x, zero}));
+  b.output(b.node(OpCode::div, t, {}, {x, minus_zero}));
+  ProgramPtr p;
+  const Status st = compile(b.bytes(), &p);
+  if (!st.ok()) return fail(__FILE__, __LINE__, st.message);
+  CHECK_EQ(p->num_tape_ops(), std::size_t{4});
+  std::vector<std::vector<T>> out;
+  for (int rep = 0; rep < 2; ++rep) {  // the second run on the pooled arena
+    REQUIRE(run(*p, std::vector<std::vector<T>>{{T(1)}}, &out).ok());
+    CHECK_EQ(out[0][0], T(2));
+    CHECK_EQ(out[1][0], T(3));
+    CHECK(std::isinf(out[2][0]) && out[2][0] > 0);
+    CHECK(std::isinf(out[3][0]) && out[3][0] < 0);
+  }
+}
+
+TEST(kernels, tape_equal_constants_share_a_slot) {
+  check_shared_constants<double>();
+  check_shared_constants<float>();
 }
 
 }  // namespace
