@@ -209,8 +209,8 @@ Status Program::compile(const uint8_t* data, std::size_t size, std::size_t max_a
     p->fuse(fuse && fusion_enabled());
     if (Status s = p->plan(limit); !s.ok()) return s;
     p->collapse_groups();
-    p->plan_direct_outputs();
     p->build_tape();
+    p->plan_direct_outputs();
     *out = std::move(p);
     return {};
   } catch (const std::bad_alloc&) {
@@ -464,17 +464,25 @@ void Program::fuse(bool enabled) {
 }
 
 // Outputs a run may compute straight into the caller's buffer (see run()): the first 64 outputs
-// that are computed by a step into a slot of their own in the aligned region, each listed once,
-// and viewed by no view. (The others are copied at the end of a run.)
+// that a kernel or a fused group computes into a slot of their own in the aligned region, each
+// listed once and viewed by no view. (The others are copied at the end of a run.)
 void Program::plan_direct_outputs() {
   const Graph& g = graph_;
-  std::vector<bool> input_view(g.nodes.size(), false), viewed(g.nodes.size(), false);
+  std::vector<bool> input_view(g.nodes.size(), false), viewed(g.nodes.size(), false), kernel_out(g.nodes.size(), false);
   for (const View& v : input_views_) input_view[v.node] = true;
   for (const View& v : arena_views_) viewed[v.root] = true;
+  // Written through its value pointer on both paths: by a kernel, or by a fused group (the tape
+  // writes slots by offset).
+  for (const Step& s : fast_steps_) {
+    if (s.fn != nullptr) kernel_out[s.node] = true;
+  }
+  for (const FusedGroup& grp : groups_) {
+    for (const FusedMember& m : grp.members) kernel_out[m.node] = m.stored;
+  }
   for (uint32_t id : g.outputs) output_in_input_.push_back(g.nodes[id].op->kind == OpKind::input || input_view[id]);
   for (std::size_t o = 0; o < g.outputs.size() && o < 64; ++o) {
     const uint32_t id = g.outputs[o];
-    if (offsets_[id] == kNoSlot || g.nodes[id].bytes <= kScalarSlot) continue;
+    if (!kernel_out[id] || offsets_[id] == kNoSlot || g.nodes[id].bytes <= kScalarSlot) continue;
     if (std::count(g.outputs.begin(), g.outputs.end(), id) != 1) continue;
     if (viewed[id]) continue;  // a view of it points into its slot for the life of the arena
     direct_.push_back(DirectOutput{static_cast<uint32_t>(o), id});
@@ -607,62 +615,131 @@ bool Program::tape_step(uint32_t id, TapeCode* code) const {
 }
 
 // Runs of consecutive tape steps become one step each, of at most kMaxTapeRun ops, so
-// cancellation is still polled often. Operands are scalar slot indices (plan()).
+// cancellation is still polled often. Operands are byte offsets from the scalar region (plan());
+// an arena too large for 32-bit signed offsets (over 2 GiB) gets no tape, its steps stay kernel
+// calls. A small float concat whose inputs both live in the arena (the gradient of a split of
+// scalars is a tree of them) joins the tape too, as one element copy (identity) per output
+// element: a copy gives the kernel's bits. Then each run's instructions get their handlers
+// (pairs, scalar_tape.h).
 void Program::build_tape() {
   constexpr uint32_t kMaxTapeRun = 4096;
+  constexpr uint64_t kMaxTapeConcat = 16;  // elements; beyond, the kernel's loop beats one instruction each
   tape_runner_ = select_tape_runner();
   fast_steps_.reserve(steps_.size());
-  const auto index = [&](uint32_t id) {
+  const Graph& g = graph_;
+  const auto offset = [&](uint32_t id) {
     const int64_t at = tape_leaf_[id] != kNoSlot ? tape_leaf_[id] : offsets_[id] - static_cast<int64_t>(scalar_base_);
-    return static_cast<uint32_t>(at / int64_t{kScalarSlot});
+    return static_cast<int32_t>(at);
   };
-  for (const Step& s : steps_) {
-    const Node& nd = graph_.nodes[s.node];
-    TapeCode code;
-    if (!tape_step(s.node, &code)) {
-      fast_steps_.push_back(s);
-      continue;
+  const bool addressable = arena_bytes_ <= std::size_t{INT32_MAX};
+  // Constants and folded values the tape reads hold the same bits in every run: ones of equal
+  // dtype and bits share one slot, so a run preloads each distinct value once (the gradient of a
+  // sum of n scalar terms folds n equal seeds, each its own value).
+  {
+    std::map<std::pair<DType, uint64_t>, int64_t> shared;
+    std::vector<Preload> distinct;
+    for (const Preload& p : preloads_) {
+      const Node& leaf = g.nodes[p.node];
+      if (fixed_[p.node] != nullptr && leaf.bytes <= sizeof(uint64_t)) {
+        uint64_t bits = 0;
+        std::memcpy(&bits, fixed_[p.node], leaf.bytes);
+        const auto [at, fresh] = shared.emplace(std::make_pair(leaf.dtype, bits), tape_leaf_[p.node]);
+        if (!fresh) {
+          tape_leaf_[p.node] = at->second;
+          continue;
+        }
+      }
+      distinct.push_back(p);
     }
+    preloads_ = std::move(distinct);
+  }
+  const auto concat_copies = [&](const Node& nd, TapeCode* code) {
+    const bool small = nd.code() == OpCode::concat && nd.numel <= kMaxTapeConcat &&
+                       (nd.dtype == DType::f64 || nd.dtype == DType::f32);
+    if (!small || offsets_[nd.inputs[0]] == kNoSlot || offsets_[nd.inputs[1]] == kNoSlot) return false;
+    return tape_code(OpCode::identity, nd.dtype, code);
+  };
+  const auto start_run = [&](uint32_t node) {
     if (fast_steps_.empty() || fast_steps_.back().fn != nullptr || fast_steps_.back().group != kNoGroup ||
         fast_steps_.back().tape_count == kMaxTapeRun) {
-      fast_steps_.push_back(Step{nullptr, s.node, static_cast<uint32_t>(tape_.size()), 0});
+      fast_steps_.push_back(Step{nullptr, node, static_cast<uint32_t>(tape_.size()), 0});
     }
-    ++fast_steps_.back().tape_count;
-    const uint32_t a = index(nd.inputs[0]);
-    tape_.push_back(TapeOp{code, index(s.node), a, nd.n_inputs > 1 ? index(nd.inputs[1]) : a});
+  };
+  for (const Step& s : steps_) {
+    const Node& nd = g.nodes[s.node];
+    TapeCode code;
+    if (addressable && tape_step(s.node, &code)) {
+      start_run(s.node);
+      ++fast_steps_.back().tape_count;
+      const int32_t a = offset(nd.inputs[0]);
+      tape_.push_back(TapeOp{code, 0, offset(s.node), a, nd.n_inputs > 1 ? offset(nd.inputs[1]) : a});
+    } else if (addressable && concat_copies(nd, &code)) {
+      // The concat kernel's order: for each index of the leading axes, a block of x then one of y.
+      const Shape& xs = g.nodes[nd.inputs[0]].shape;
+      const Shape& ys = g.nodes[nd.inputs[1]].shape;
+      const int axis = static_cast<int>(g.iattrs_of(nd)[0]);
+      uint64_t outer = 1, inner = 1;
+      for (int d = 0; d < axis; ++d) outer *= xs.dims[d];
+      for (int d = axis + 1; d < xs.rank; ++d) inner *= xs.dims[d];
+      const uint64_t block[2] = {xs.dims[axis] * inner, ys.dims[axis] * inner};
+      const int32_t size = nd.dtype == DType::f64 ? 8 : 4;
+      int32_t dst = offset(s.node);
+      for (uint64_t o = 0; o < outer; ++o) {
+        for (int k = 0; k < 2; ++k) {
+          for (uint64_t j = 0; j < block[k]; ++j) {
+            start_run(s.node);
+            const int32_t src = offset(nd.inputs[k]) + static_cast<int32_t>((o * block[k] + j) * size);
+            ++fast_steps_.back().tape_count;
+            tape_.push_back(TapeOp{code, 0, dst, src, src});
+            dst += size;
+          }
+        }
+      }
+    } else {
+      fast_steps_.push_back(s);
+    }
   }
   fast_steps_.shrink_to_fit();
-  for (Preload& p : preloads_) p.slot = index(p.node);
+  for (const Step& s : fast_steps_) {
+    if (s.fn == nullptr && s.group == kNoGroup) tape_assign_handlers(tape_.data() + s.tape_begin, s.tape_count);
+  }
+  // Preloads only feed the tape: slot indices, as run() reads them.
+  if (!addressable) preloads_.clear();
+  for (Preload& p : preloads_) p.slot = static_cast<uint32_t>(offset(p.node) / int32_t{kScalarSlot});
   tape_leaf_.clear();
   tape_leaf_.shrink_to_fit();
 }
 
-TapeRunner select_tape_runner() {
+TapeRunner select_tape_runner(bool portable) {
   switch (isa_choice().isa) {
-    case Isa::scalar: return &isa_scalar::run_tape;
-    case Isa::sse2: return &isa_sse2::run_tape;
-    case Isa::avx2: return &isa_avx2::run_tape;
-    case Isa::avx512: return &isa_avx512::run_tape;
-    case Isa::neon: return &isa_neon::run_tape;
+    case Isa::scalar: return portable ? &isa_scalar::run_tape_portable : &isa_scalar::run_tape;
+    case Isa::sse2: return portable ? &isa_sse2::run_tape_portable : &isa_sse2::run_tape;
+    case Isa::avx2: return portable ? &isa_avx2::run_tape_portable : &isa_avx2::run_tape;
+    case Isa::avx512: return portable ? &isa_avx512::run_tape_portable : &isa_avx512::run_tape;
+    case Isa::neon: return portable ? &isa_neon::run_tape_portable : &isa_neon::run_tape;
   }
-  return &isa_scalar::run_tape;
+  return portable ? &isa_scalar::run_tape_portable : &isa_scalar::run_tape;
 }
 
 // Instruction sets this architecture lacks are never chosen; their runners are never called.
 #if !(defined(__x86_64__) || defined(_M_X64))
 namespace isa_sse2 {
 void run_tape(const TapeOp*, std::size_t, uint8_t*) {}
+void run_tape_portable(const TapeOp*, std::size_t, uint8_t*) {}
 }  // namespace isa_sse2
 namespace isa_avx2 {
 void run_tape(const TapeOp*, std::size_t, uint8_t*) {}
+void run_tape_portable(const TapeOp*, std::size_t, uint8_t*) {}
 }  // namespace isa_avx2
 namespace isa_avx512 {
 void run_tape(const TapeOp*, std::size_t, uint8_t*) {}
+void run_tape_portable(const TapeOp*, std::size_t, uint8_t*) {}
 }  // namespace isa_avx512
 #endif
 #if !(defined(__aarch64__) || defined(_M_ARM64))
 namespace isa_neon {
 void run_tape(const TapeOp*, std::size_t, uint8_t*) {}
+void run_tape_portable(const TapeOp*, std::size_t, uint8_t*) {}
 }  // namespace isa_neon
 #endif
 

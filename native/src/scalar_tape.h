@@ -1,16 +1,18 @@
 // The scalar fast path. A run of consecutive steps that each compute one element (numel 1) of a
 // unary or binary elementwise op is compiled into a tape of compact instructions, run by one
-// switch loop instead of one kernel call per step. The cases come from the generated op lists
-// (generated/ops.h), so ops.json stays the single source.
+// interpreter call instead of one kernel call per step. The opcodes come from the generated op
+// lists (generated/ops.h), so ops.json stays the single source.
 //
-// Each instruction set compiles its own runner (simd/isa_body.h includes this header inside its
-// target region): an op reaches the same code through the tape as through its kernel (the vector
-// math ops call the same vector function on one element), so the tape gives the same bits as the
+// This header holds the encoding (what Program builds); the interpreter is scalar_tape_run.h,
+// which each instruction set compiles for itself (simd/isa_body.h includes it inside its target
+// region): an op reaches the same code through the tape as through its kernel (the vector math
+// ops call the same vector function on one element), so the tape gives the same bits as the
 // generic path on the instruction set in use.
 #pragma once
 
 #include <cstddef>
 #include <cstdint>
+#include <iterator>
 
 #include "format.h"
 
@@ -22,15 +24,59 @@ enum class TapeCode : uint16_t {
   WENGERT_FOR_EACH_UNARY_OP(WENGERT_TAPE_CODE) WENGERT_FOR_EACH_BINARY_OP(WENGERT_TAPE_CODE)
 #undef WENGERT_TAPE_CODE
 };
+#define WENGERT_TAPE_COUNT(name) +2
+inline constexpr uint16_t kTapeCodes = 0 WENGERT_FOR_EACH_UNARY_OP(WENGERT_TAPE_COUNT)
+    WENGERT_FOR_EACH_BINARY_OP(WENGERT_TAPE_COUNT);
+#undef WENGERT_TAPE_COUNT
 
-// slot[dst] = op(slot[a]) or op(slot[a], slot[b]): indices of 8-byte scalar slots (a value of
-// either float dtype sits at the start of its slot).
+// Superinstructions: the threaded interpreter runs two consecutive instructions whose ops are
+// both in this list (the arithmetic that reverse-mode gradients of scalar code are made of) as
+// one handler, so one indirect jump dispatches two ops. Each op of a pair computes exactly what
+// it computes alone, in order, through memory: the bits do not change.
+#define WENGERT_FOR_EACH_TAPE_PAIR_OP(X) X(add) X(sub) X(mul) X(safe_mul) X(neg)
+// The same list again, each entry with a first op (a macro cannot expand itself, so the pairs'
+// second ops need their own copy; tape_pair_lists_agree() checks that both lists are equal).
+#define WENGERT_FOR_EACH_TAPE_PAIR_SECOND(X, first) \
+  X(first, add) X(first, sub) X(first, mul) X(first, safe_mul) X(first, neg)
+#define WENGERT_TAPE_COUNT(name) +1
+inline constexpr uint16_t kTapePairOps = 0 WENGERT_FOR_EACH_TAPE_PAIR_OP(WENGERT_TAPE_COUNT);
+#undef WENGERT_TAPE_COUNT
+constexpr bool tape_pair_lists_agree() {
+  const OpCode outer[] = {
+#define WENGERT_TAPE_OUTER(name) OpCode::name,
+      WENGERT_FOR_EACH_TAPE_PAIR_OP(WENGERT_TAPE_OUTER)
+#undef WENGERT_TAPE_OUTER
+  };
+  const OpCode inner[] = {
+#define WENGERT_TAPE_INNER(first, name) OpCode::name,
+      WENGERT_FOR_EACH_TAPE_PAIR_SECOND(WENGERT_TAPE_INNER, unused)
+#undef WENGERT_TAPE_INNER
+  };
+  if (std::size(outer) != std::size(inner)) return false;
+  for (std::size_t i = 0; i < std::size(outer); ++i) {
+    if (outer[i] != inner[i]) return false;
+  }
+  return true;
+}
+static_assert(tape_pair_lists_agree(), "WENGERT_FOR_EACH_TAPE_PAIR_OP and _SECOND must list the same ops");
+// Handler numbers: 0 .. kTapeCodes-1 run one instruction (handler == code); then one per pair
+// (first op, second op) of f64 ops, then one per pair of f32 ops.
+inline constexpr uint16_t kTapeHandlers = kTapeCodes + 2 * kTapePairOps * kTapePairOps;
+
+// value(dst) = op(value(a)) or op(value(a), value(b)); dst, a and b are byte offsets from the start
+// of the arena's scalar region to one element: mostly of 8-byte scalar slots (a value of either
+// float dtype sits at the start of its slot), negative for an element of a small vector in the
+// aligned region before it (an element copy of a concat, as `identity`). `code` is the op;
+// `handler` is where the threaded interpreter enters for this instruction: `code` itself, or a
+// pair handler that also runs the next instruction.
 struct TapeOp {
   TapeCode code;
-  uint32_t dst;
-  uint32_t a;
-  uint32_t b;
+  uint16_t handler;
+  int32_t dst;
+  int32_t a;
+  int32_t b;
 };
+static_assert(sizeof(TapeOp) == 16);
 
 using TapeRunner = void (*)(const TapeOp* ops, std::size_t n, uint8_t* slots);
 
@@ -50,6 +96,43 @@ inline bool tape_code(OpCode code, DType dtype, TapeCode* out) {
   }
 }
 
+// The position of a tape code's op in WENGERT_FOR_EACH_TAPE_PAIR_OP, or -1.
+constexpr int tape_pair_index(TapeCode code) {
+  const uint16_t f64_code = static_cast<uint16_t>(code) & ~uint16_t{1};
+  int i = 0;
+#define WENGERT_TAPE_PAIR_INDEX(name)                                          \
+  if (f64_code == static_cast<uint16_t>(TapeCode::name##_f64)) return i; \
+  ++i;
+  WENGERT_FOR_EACH_TAPE_PAIR_OP(WENGERT_TAPE_PAIR_INDEX)
+#undef WENGERT_TAPE_PAIR_INDEX
+  return -1;
+}
+
+// The handler number of the pair (first, second), or 0 if there is none (both must be pair ops
+// of the same dtype).
+constexpr uint16_t tape_pair_handler(TapeCode first, TapeCode second) {
+  const int i = tape_pair_index(first), j = tape_pair_index(second);
+  const uint16_t f32 = static_cast<uint16_t>(first) & 1;
+  if (i < 0 || j < 0 || f32 != (static_cast<uint16_t>(second) & 1)) return 0;
+  return static_cast<uint16_t>(kTapeCodes + f32 * kTapePairOps * kTapePairOps + i * kTapePairOps + j);
+}
+
+// Sets the handlers of one run of instructions (ops[0, n), run by one runner call): pairs
+// greedily from the start, every other instruction alone.
+inline void tape_assign_handlers(TapeOp* ops, std::size_t n) {
+  for (std::size_t i = 0; i < n;) {
+    const uint16_t pair = i + 1 < n ? tape_pair_handler(ops[i].code, ops[i + 1].code) : 0;
+    if (pair != 0) {
+      ops[i].handler = pair;
+      ops[i + 1].handler = static_cast<uint16_t>(ops[i + 1].code);
+      i += 2;
+    } else {
+      ops[i].handler = static_cast<uint16_t>(ops[i].code);
+      i += 1;
+    }
+  }
+}
+
 // The position of an op in the vector math list (WENGERT_FOR_EACH_SIMD_OP, the order of VecOp),
 // or -1 if its kernel is a plain loop over its scalar functor.
 constexpr int tape_vec_index(OpCode code) {
@@ -62,58 +145,16 @@ constexpr int tape_vec_index(OpCode code) {
   return -1;
 }
 
-// The runner of the instruction set in use (isa.h), chosen once.
-TapeRunner select_tape_runner();
+// The runner of the instruction set in use (isa.h); `portable`: its switch loop (for tests).
+TapeRunner select_tape_runner(bool portable = false);
 
-// The interpreter. Vec::template apply<T, k>(x) is vector math function k (tape_vec_index) of
-// one element, exactly as that instruction set's kernel computes it.
-template <class Vec, OpCode C, class F, class T>
-inline T tape_unary(T x) {
-  if constexpr (tape_vec_index(C) >= 0) {
-    return Vec::template apply<T, tape_vec_index(C)>(x);
-  } else {
-    return F::apply(x);
-  }
-}
-
-template <class T>
-inline T& tape_slot(uint8_t* slots, uint32_t i) {
-  return *reinterpret_cast<T*>(slots + std::size_t{i} * 8);
-}
-
-template <class Vec>
-void run_tape_with(const TapeOp* ops, std::size_t n, uint8_t* v) {
-  for (std::size_t i = 0; i < n; ++i) {
-    const TapeOp& op = ops[i];
-    switch (op.code) {
-#define WENGERT_TAPE_UNARY(name)                                                                        \
-  case TapeCode::name##_f64:                                                                            \
-    tape_slot<double>(v, op.dst) =                                                                  \
-        tape_unary<Vec, OpCode::name, scalar::name>(tape_slot<double>(v, op.a));              \
-    break;                                                                                              \
-  case TapeCode::name##_f32:                                                                            \
-    tape_slot<float>(v, op.dst) = tape_unary<Vec, OpCode::name, scalar::name>(tape_slot<float>(v, op.a)); \
-    break;
-#define WENGERT_TAPE_BINARY(name)                                                                       \
-  case TapeCode::name##_f64:                                                                            \
-    tape_slot<double>(v, op.dst) =                                                                  \
-        scalar::name::apply(tape_slot<double>(v, op.a), tape_slot<double>(v, op.b)); \
-    break;                                                                                              \
-  case TapeCode::name##_f32:                                                                            \
-    tape_slot<float>(v, op.dst) =                                                                   \
-        scalar::name::apply(tape_slot<float>(v, op.a), tape_slot<float>(v, op.b));  \
-    break;
-      WENGERT_FOR_EACH_UNARY_OP(WENGERT_TAPE_UNARY)
-      WENGERT_FOR_EACH_BINARY_OP(WENGERT_TAPE_BINARY)
-#undef WENGERT_TAPE_UNARY
-#undef WENGERT_TAPE_BINARY
-    }
-  }
-}
-
-#define WENGERT_DECLARE_TAPE_RUNNER(ns)                                \
-  namespace ns {                                                       \
-  void run_tape(const TapeOp* ops, std::size_t n, uint8_t* slots);     \
+// Each instruction set's runners (scalar_tape_run.h): run_tape is the one Program uses (threaded
+// dispatch where the compiler supports it); run_tape_portable is the switch loop, which ignores
+// the handlers, kept for compilers without computed goto and compared with run_tape by the tests.
+#define WENGERT_DECLARE_TAPE_RUNNER(ns)                                         \
+  namespace ns {                                                                \
+  void run_tape(const TapeOp* ops, std::size_t n, uint8_t* slots);              \
+  void run_tape_portable(const TapeOp* ops, std::size_t n, uint8_t* slots);     \
   }
 WENGERT_DECLARE_TAPE_RUNNER(isa_scalar)
 WENGERT_DECLARE_TAPE_RUNNER(isa_sse2)

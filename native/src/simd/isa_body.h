@@ -7,7 +7,7 @@
 #include <type_traits>
 
 #include "../elementwise_loops.h"
-#include "../scalar_tape.h"
+#include "../scalar_tape_run.h"
 #include "vecmath.h"
 
 namespace wengert {
@@ -113,8 +113,11 @@ struct TapeVec {
 };
 }  // namespace
 
-// The scalar fast path's runner for this instruction set (scalar_tape.h).
+// The scalar fast path's runners for this instruction set (scalar_tape.h).
 void run_tape(const TapeOp* ops, std::size_t n, uint8_t* slots) { run_tape_with<TapeVec>(ops, n, slots); }
+void run_tape_portable(const TapeOp* ops, std::size_t n, uint8_t* slots) {
+  run_tape_switch<TapeVec>(ops, n, slots);
+}
 
 }  // namespace WENGERT_ISA_NS
 }  // namespace wengert

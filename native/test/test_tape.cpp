@@ -1,0 +1,338 @@
+// The scalar tape's interpreter (scalar_tape.h, scalar_tape_run.h): the threaded runner with its
+// pair handlers against the portable switch runner and against the plain scalar functors, the
+// handler numbering, and whole programs of the paired ops against the generic kernel path. In
+// the `kernels` group, so ctest runs these on every instruction set this CPU has.
+#include <cmath>
+#include <cstring>
+#include <limits>
+#include <random>
+#include <set>
+#include <string>
+#include <vector>
+
+#include "scalar_tape.h"
+#include "test.h"
+#include "test_util.h"
+
+namespace wt {
+namespace {
+
+using wengert::TapeCode;
+using wengert::TapeOp;
+
+constexpr TapeCode kPairOps64[] = {
+#define WT_PAIR_OP(name) TapeCode::name##_f64,
+    WENGERT_FOR_EACH_TAPE_PAIR_OP(WT_PAIR_OP)
+#undef WT_PAIR_OP
+};
+
+TapeCode as_f32(TapeCode c) { return static_cast<TapeCode>(static_cast<uint16_t>(c) | 1); }
+
+TEST(kernels, tape_pair_handlers_are_distinct_and_only_for_pair_ops) {
+  std::set<uint16_t> seen;
+  for (TapeCode a : kPairOps64) {
+    for (TapeCode b : kPairOps64) {
+      for (bool f32 : {false, true}) {
+        const TapeCode x = f32 ? as_f32(a) : a, y = f32 ? as_f32(b) : b;
+        const uint16_t h = wengert::tape_pair_handler(x, y);
+        CHECK(h >= wengert::kTapeCodes && h < wengert::kTapeHandlers);
+        CHECK(seen.insert(h).second);
+        // Mixed dtypes never pair.
+        CHECK_EQ(wengert::tape_pair_handler(x, f32 ? b : as_f32(b)), 0);
+      }
+    }
+  }
+  CHECK_EQ(seen.size(), std::size_t{wengert::kTapeHandlers - wengert::kTapeCodes});
+  CHECK_EQ(wengert::tape_pair_handler(TapeCode::exp_f64, TapeCode::add_f64), 0);
+  CHECK_EQ(wengert::tape_pair_handler(TapeCode::add_f64, TapeCode::div_f64), 0);
+
+  // Greedy pairing within a run: add mul | exp | sub sub | add (the last alone: nothing follows).
+  std::vector<TapeOp> ops = {{TapeCode::add_f64, 0, 0, 0, 0}, {TapeCode::mul_f64, 0, 0, 0, 0},
+                             {TapeCode::exp_f64, 0, 0, 0, 0}, {TapeCode::sub_f64, 0, 0, 0, 0},
+                             {TapeCode::sub_f64, 0, 0, 0, 0}, {TapeCode::add_f64, 0, 0, 0, 0}};
+  wengert::tape_assign_handlers(ops.data(), ops.size());
+  CHECK_EQ(ops[0].handler, wengert::tape_pair_handler(TapeCode::add_f64, TapeCode::mul_f64));
+  CHECK_EQ(ops[1].handler, uint16_t(TapeCode::mul_f64));
+  CHECK_EQ(ops[2].handler, uint16_t(TapeCode::exp_f64));
+  CHECK_EQ(ops[3].handler, wengert::tape_pair_handler(TapeCode::sub_f64, TapeCode::sub_f64));
+  CHECK_EQ(ops[5].handler, uint16_t(TapeCode::add_f64));
+}
+
+// A value a gradient meets: ordinary numbers, zeros of both signs, infinities, NaN.
+template <class T>
+T tape_value(std::mt19937_64& rng) {
+  switch (rng() % 10) {
+    case 0: return T(0);
+    case 1: return -T(0);
+    case 2: return std::numeric_limits<T>::infinity();
+    case 3: return std::numeric_limits<T>::quiet_NaN();
+    default: return static_cast<T>(std::uniform_real_distribution<double>(-3, 3)(rng));
+  }
+}
+
+// slots[dst] = op(slots[a], slots[b]) with the op's scalar functor, one instruction at a time.
+template <class T>
+void reference_tape(const std::vector<TapeOp>& ops, std::vector<uint8_t>* slots) {
+  for (const TapeOp& o : ops) {
+    T x, y, z{};
+    std::memcpy(&x, slots->data() + o.a, sizeof(T));
+    std::memcpy(&y, slots->data() + o.b, sizeof(T));
+    const uint16_t f64_code = static_cast<uint16_t>(o.code) & ~uint16_t{1};
+#define WT_REF(name)                                                                                \
+  if (f64_code == uint16_t(TapeCode::name##_f64)) z = wengert::scalar::name::apply(x, y);
+#define WT_REF_UNARY(name) \
+  if (f64_code == uint16_t(TapeCode::name##_f64)) z = wengert::scalar::name::apply(x);
+    WT_REF(add) WT_REF(sub) WT_REF(mul) WT_REF(safe_mul) WT_REF_UNARY(neg)
+#undef WT_REF
+#undef WT_REF_UNARY
+    std::memcpy(slots->data() + o.dst, &z, sizeof(T));
+  }
+}
+
+// Random tapes of the paired ops (every pair many times, chains through recent slots, operands
+// that alias the destination), run in runs of random length as Program splits them: the threaded
+// runner, the portable runner and the scalar functors agree bit for bit.
+template <class T>
+void check_runners_agree(uint64_t seed) {
+  std::mt19937_64 rng(seed);
+  constexpr uint32_t kSlots = 24;
+  std::vector<TapeOp> ops;
+  for (int i = 0; i < 4000; ++i) {
+    TapeCode c = kPairOps64[rng() % std::size(kPairOps64)];
+    if (sizeof(T) == 4) c = as_f32(c);
+    const auto slot = [&]() { return static_cast<int32_t>(rng() % kSlots) * 8; };
+    const int32_t a = slot();
+    ops.push_back(TapeOp{c, 0, slot(), a, c == TapeCode::neg_f64 || c == as_f32(TapeCode::neg_f64) ? a : slot()});
+  }
+  std::vector<uint8_t> init(kSlots * 8);
+  for (uint32_t s = 0; s < kSlots; ++s) {
+    const T x = tape_value<T>(rng);
+    std::memcpy(init.data() + s * 8, &x, sizeof(T));
+  }
+  std::vector<uint8_t> threaded = init, portable = init, expected = init;
+  const wengert::TapeRunner fast = wengert::select_tape_runner();
+  const wengert::TapeRunner slow = wengert::select_tape_runner(true);
+  std::size_t paired = 0;
+  for (std::size_t begin = 0; begin < ops.size();) {
+    const std::size_t n = std::min<std::size_t>(ops.size() - begin, 1 + rng() % 9);
+    wengert::tape_assign_handlers(ops.data() + begin, n);
+    for (std::size_t i = begin; i < begin + n; ++i) paired += ops[i].handler >= wengert::kTapeCodes;
+    fast(ops.data() + begin, n, threaded.data());
+    slow(ops.data() + begin, n, portable.data());
+    begin += n;
+  }
+  CHECK(paired > ops.size() / 4);  // most runs are long enough to pair
+  reference_tape<T>(ops, &expected);
+  for (uint32_t s = 0; s < kSlots; ++s) {
+    T x, y, z;
+    std::memcpy(&x, threaded.data() + s * 8, sizeof(T));
+    std::memcpy(&y, portable.data() + s * 8, sizeof(T));
+    std::memcpy(&z, expected.data() + s * 8, sizeof(T));
+    if (!same(x, z) || !same(y, z)) {
+      return fail(__FILE__, __LINE__, "slot " + std::to_string(s) + ": threaded " + std::to_string(x) + ", portable " +
+                                          std::to_string(y) + ", functors " + std::to_string(z));
+    }
+  }
+}
+
+TEST(kernels, tape_runners_agree_on_paired_ops_f64) {
+  for (uint64_t seed = 1; seed <= 20; ++seed) check_runners_agree<double>(seed);
+}
+TEST(kernels, tape_runners_agree_on_paired_ops_f32) {
+  for (uint64_t seed = 1; seed <= 20; ++seed) check_runners_agree<float>(seed);
+}
+
+// safe_mul (computed without a branch on the tape) where its first operand is +0 or -0 is +0,
+// whatever the second (inf, NaN); otherwise the product, with its sign.
+template <class T>
+void check_safe_mul_bits() {
+  const T inf = std::numeric_limits<T>::infinity(), nan = std::numeric_limits<T>::quiet_NaN();
+  const T xs[] = {T(0), -T(0), T(2), -T(3), inf, nan};
+  const T ys[] = {T(0), -T(0), T(5), -T(1.5), inf, -inf, nan};
+  const TapeCode code = sizeof(T) == 8 ? TapeCode::safe_mul_f64 : as_f32(TapeCode::safe_mul_f64);
+  for (T x : xs) {
+    for (T y : ys) {
+      for (bool portable : {false, true}) {
+        uint8_t slots[24] = {};
+        std::memcpy(slots, &x, sizeof(T));
+        std::memcpy(slots + 8, &y, sizeof(T));
+        TapeOp op{code, 0, 16, 0, 8};
+        wengert::tape_assign_handlers(&op, 1);
+        wengert::select_tape_runner(portable)(&op, 1, slots);
+        T z;
+        std::memcpy(&z, slots + 16, sizeof(T));
+        const T want = wengert::scalar::safe_mul::apply(x, y);
+        if (!same(z, want)) {
+          fail(__FILE__, __LINE__, "safe_mul(" + std::to_string(x) + ", " + std::to_string(y) + ") = " +
+                                       std::to_string(z) + ", want " + std::to_string(want));
+        }
+        if (x == T(0)) CHECK(!std::signbit(z) && z == T(0));
+      }
+    }
+  }
+}
+
+TEST(kernels, tape_safe_mul_keeps_the_functors_bits) {
+  check_safe_mul_bits<double>();
+  check_safe_mul_bits<float>();
+}
+
+// A long program of the paired ops on scalars (more instructions than one tape run holds, so
+// pairs meet run ends), through Program: the fast path gives the generic kernels' bits.
+template <class T>
+void check_paired_program(uint64_t seed) {
+  const OpCode kOps[] = {OpCode::add, OpCode::sub, OpCode::mul, OpCode::safe_mul, OpCode::neg};
+  std::mt19937_64 rng(seed);
+  const DType t = dtype_of<T>();
+  GraphBuilder b;
+  const std::vector<uint32_t> inputs = {b.input(t, {}), b.input(t, {}), b.input(t, {})};
+  // Blocks of 12 ops, each reading the inputs and its own recent values, so values stay finite
+  // (one long chain of products would overflow). Every value is an output, so every op runs.
+  std::vector<uint32_t> block;
+  for (int i = 0; i < 9000; ++i) {
+    const OpCode op = kOps[rng() % std::size(kOps)];
+    const auto pick = [&]() {
+      if (block.empty() || rng() % 3 == 0) return inputs[rng() % 3];
+      return block[block.size() - 1 - rng() % std::min<std::size_t>(block.size(), 4)];
+    };
+    const uint32_t x = pick();
+    block.push_back(op == OpCode::neg ? b.node(op, t, {}, {x}) : b.node(op, t, {}, {x, pick()}));
+    b.output(block.back());
+    if (block.size() == 12) block.clear();
+  }
+  ProgramPtr p;
+  const Status s = compile(b.bytes(), &p);
+  if (!s.ok()) return fail(__FILE__, __LINE__, s.message);
+  CHECK_EQ(p->num_tape_ops(), std::size_t{9000});
+  for (int trial = 0; trial < 5; ++trial) {
+    std::vector<std::vector<T>> in;
+    for (int k = 0; k < 3; ++k) in.push_back({trial == 0 && k == 0 ? T(0) : static_cast<T>(0.9 + 0.2 * (rng() % 1000) / 1000.0)});
+    std::vector<InputView> iv;
+    for (const auto& x : in) iv.push_back(InputView{x.data(), t, x.size()});
+    std::vector<std::vector<T>> fast, generic;
+    for (auto* outs : {&fast, &generic}) {
+      for (const auto& spec : p->output_specs()) outs->emplace_back(spec.length);
+    }
+    const auto views = [&](std::vector<std::vector<T>>& outs) {
+      std::vector<OutputView> ov;
+      for (auto& o : outs) ov.push_back(OutputView{o.data(), t, o.size()});
+      return ov;
+    };
+    wengert::RunOptions generic_only;
+    generic_only.generic_only = true;
+    REQUIRE(p->run(iv, views(fast)).ok());
+    REQUIRE(p->run(iv, views(generic), generic_only).ok());
+    for (std::size_t o = 0; o < fast.size(); ++o) {
+      if (!same(fast[o][0], generic[o][0])) {
+        return fail(__FILE__, __LINE__, "output " + std::to_string(o) + ": tape " + std::to_string(fast[o][0]) +
+                                            ", kernels " + std::to_string(generic[o][0]));
+      }
+    }
+  }
+}
+
+TEST(kernels, tape_paired_programs_give_the_kernels_bits) {
+  for (uint64_t seed = 1; seed <= 4; ++seed) {
+    check_paired_program<double>(seed);
+    check_paired_program<float>(seed);
+  }
+}
+
+// Small concats of computed values join the tape as element copies, in the kernel's order for
+// any axis; one with an input operand, or a large one, stays a kernel call. Fast and generic
+// runs give the same bits.
+template <class T>
+void check_concat_copies() {
+  const DType t = dtype_of<T>();
+  GraphBuilder b;
+  const uint32_t x = b.input(t, {}), y = b.input(t, {}), v = b.input(t, {2});
+  const uint32_t s1 = b.node(OpCode::mul, t, {}, {x, y}), s2 = b.node(OpCode::sub, t, {}, {x, y});
+  const uint32_t r1 = b.node(OpCode::reshape, t, {1}, {s1}), r2 = b.node(OpCode::reshape, t, {1}, {s2});
+  const uint32_t c2 = b.node(OpCode::concat, t, {2}, {r1, r2}, {0});      // 2 copies
+  const uint32_t c3 = b.node(OpCode::concat, t, {3}, {r2, c2}, {0});      // 3 copies
+  const uint32_t c5 = b.node(OpCode::concat, t, {5}, {c3, c2}, {0});      // 5 copies
+  // Matrices built by concats (a reshape of more than one element is a view, which has no slot
+  // for the tape to read, so its concat stays a kernel).
+  const uint32_t q1 = b.node(OpCode::reshape, t, {1, 1}, {s1}), q2 = b.node(OpCode::reshape, t, {1, 1}, {s2});
+  const uint32_t m = b.node(OpCode::concat, t, {2, 1}, {q1, q2}, {0});    // 2 copies
+  const uint32_t row = b.node(OpCode::concat, t, {1, 2}, {q1, q2}, {1});  // 2 copies
+  const uint32_t w = b.node(OpCode::concat, t, {2, 2}, {row, row}, {0});  // 4 copies
+  const uint32_t c23 = b.node(OpCode::concat, t, {2, 3}, {m, w}, {1});    // axis 1: 6 copies
+  const uint32_t cin = b.node(OpCode::concat, t, {4}, {c2, v}, {0});      // an input operand: a kernel
+  uint32_t big = c5;
+  // [10]: 10 copies; [20], [40]: kernels.
+  for (int i = 0; i < 3; ++i) big = b.node(OpCode::concat, t, {b.nodes[big].dims[0] * 2}, {big, big}, {0});
+  // A scalar computed from the concats, so tape runs continue after them.
+  const uint32_t e = b.node(OpCode::add, t, {}, {s1, b.node(OpCode::reshape, t, {}, {b.node(OpCode::slice, t, {1}, {c5}, {3, 1})})});
+  for (uint32_t o : {c2, c3, c5, c23, cin, big, e}) b.output(o);
+  ProgramPtr p;
+  const Status st = compile(b.bytes(), &p);
+  if (!st.ok()) return fail(__FILE__, __LINE__, st.message);
+  CHECK_EQ(p->num_tape_ops(), std::size_t{3 + 2 + 3 + 5 + 2 + 2 + 4 + 6 + 10});  // mul, sub, add and the copies
+  std::mt19937_64 rng(7);
+  for (int trial = 0; trial < 10; ++trial) {
+    const std::vector<std::vector<T>> in = {{tape_value<T>(rng)}, {tape_value<T>(rng)}, {tape_value<T>(rng), T(1.5)}};
+    std::vector<std::vector<T>> fast, generic;
+    REQUIRE(run(*p, in, &fast).ok());
+    std::vector<InputView> iv;
+    for (const auto& a : in) iv.push_back(InputView{a.data(), t, a.size()});
+    for (const auto& spec : p->output_specs()) generic.emplace_back(spec.length);
+    std::vector<OutputView> ov;
+    for (auto& o : generic) ov.push_back(OutputView{o.data(), t, o.size()});
+    wengert::RunOptions generic_only;
+    generic_only.generic_only = true;
+    REQUIRE(p->run(iv, ov, generic_only).ok());
+    for (std::size_t o = 0; o < fast.size(); ++o) {
+      for (std::size_t k = 0; k < fast[o].size(); ++k) {
+        if (!same(fast[o][k], generic[o][k])) {
+          return fail(__FILE__, __LINE__, "output " + std::to_string(o) + "[" + std::to_string(k) + "]: tape " +
+                                              std::to_string(fast[o][k]) + ", kernels " + std::to_string(generic[o][k]));
+        }
+      }
+    }
+    // The axis-1 concat of [[a], [b]] and [[a, b], [a, b]] is [[a, a, b], [b, a, b]].
+    const std::vector<T>& z = fast[3];
+    CHECK(same(z[0], fast[0][0]) && same(z[1], fast[0][0]) && same(z[2], fast[0][1]));
+    CHECK(same(z[3], fast[0][1]) && same(z[4], fast[0][0]) && same(z[5], fast[0][1]));
+  }
+}
+
+TEST(kernels, tape_small_concats_are_element_copies) {
+  check_concat_copies<double>();
+  check_concat_copies<float>();
+}
+
+// Constants the tape reads share a slot when their bits are equal (+0 and -0 do not), so each
+// still reads its own value.
+template <class T>
+void check_shared_constants() {
+  const DType t = dtype_of<T>();
+  GraphBuilder b;
+  const uint32_t x = b.input(t, {});
+  const uint32_t two_a = b.constant(t, {}, {2.0}), two_b = b.constant(t, {}, {2.0});
+  const uint32_t zero = b.constant(t, {}, {0.0}), minus_zero = b.constant(t, {}, {-0.0});
+  b.output(b.node(OpCode::mul, t, {}, {x, two_a}));
+  b.output(b.node(OpCode::add, t, {}, {x, two_b}));
+  b.output(b.node(OpCode::div, t, {}, {x, zero}));
+  b.output(b.node(OpCode::div, t, {}, {x, minus_zero}));
+  ProgramPtr p;
+  const Status st = compile(b.bytes(), &p);
+  if (!st.ok()) return fail(__FILE__, __LINE__, st.message);
+  CHECK_EQ(p->num_tape_ops(), std::size_t{4});
+  std::vector<std::vector<T>> out;
+  for (int rep = 0; rep < 2; ++rep) {  // the second run on the pooled arena
+    REQUIRE(run(*p, std::vector<std::vector<T>>{{T(1)}}, &out).ok());
+    CHECK_EQ(out[0][0], T(2));
+    CHECK_EQ(out[1][0], T(3));
+    CHECK(std::isinf(out[2][0]) && out[2][0] > 0);
+    CHECK(std::isinf(out[3][0]) && out[3][0] < 0);
+  }
+}
+
+TEST(kernels, tape_equal_constants_share_a_slot) {
+  check_shared_constants<double>();
+  check_shared_constants<float>();
+}
+
+}  // namespace
+}  // namespace wt
