@@ -289,6 +289,8 @@ export class Program {
   private gradCall: (DataArray | undefined)[] | undefined;
   /** Where a synchronous valueAndGrad writes the value; read before the call returns. */
   private valueScratch: FloatArray | undefined;
+  /** Where a synchronous run of a scalar output writes it (no `out`); read before the call returns. */
+  private resultScratch: DataArray | undefined;
   /** checkFinite of runs that do not say (CompileOptions.checkFinite). */
   private readonly checkFinite: boolean;
   /** The traced function, traced again only to find an op's call site for an error message. */
@@ -654,7 +656,11 @@ export class Program {
         this.placeInputs(inputsAndOptions, n, call);
         const out = options && this.quickOut('run', options, this.outputSpecs);
         // out[0] as given, even undefined: the engine refuses what is not the right typed array.
-        result = out !== undefined ? (out[0] as DataArray) : new (arrayType(this.outputDtype))(this.outputSize);
+        // A scalar output is returned as a number, so its array is never handed out: reused.
+        result =
+          out !== undefined ? (out[0] as DataArray)
+          : this.outputShape.length === 0 ? (this.resultScratch ??= new (arrayType(this.outputDtype))(1))
+          : new (arrayType(this.outputDtype))(this.outputSize);
         call[n] = result;
         try {
           runFlat(program, call);
