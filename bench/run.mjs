@@ -98,7 +98,9 @@ function calibrate(fn, minSec) {
  */
 function measure(entries) {
   const plans = entries.map((e) => {
-    const c = e.reps ? { reps: e.reps, per: (() => { const t0 = now(); e.fn(); return now() - t0; })() } : calibrate(e.fn, 0.01);
+    // With fixed reps, the time per call is estimated from up to 10,000 calls: one cold call can
+    // take ten times a warm one, which left W6 (100,000 calls of ~2 µs) with only 3 samples.
+    const c = e.reps ? { reps: e.reps, per: (() => { const k = Math.min(e.reps, 10000); const t0 = now(); for (let i = 0; i < k; i++) e.fn(); return (now() - t0) / k; })() } : calibrate(e.fn, 0.01);
     const budget = e.budget ?? 4;
     return { ...e, reps: c.reps, count: Math.max(3, Math.min(SAMPLES, Math.floor(budget / (c.per * c.reps)))), xs: [] };
   });
