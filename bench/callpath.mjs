@@ -75,7 +75,12 @@ if (base !== null) {
   }
   sides.push(await setup(base, 'base'));
 }
-const ref = require(join(here, 'native', 'build', 'Release', 'reference.node'));
+const refPath = join(here, 'native', 'build', 'Release', 'reference.node');
+if (!existsSync(refPath)) {
+  console.error('bench/native is not built: `node bench/run.mjs --only W6 --no-tfjs --no-transforms` builds it');
+  process.exit(2);
+}
+const ref = require(refPath);
 const x = data.w6Point(), g = new Float64Array(10);
 
 for (const s of sides) {
