@@ -23,6 +23,8 @@ import { loadTf, tfWorkloads } from './lib/tfjs.mjs';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const require = createRequire(import.meta.url);
+// wengert's internals (not public API): W6 times the engine's call on its own.
+const internal = require('../dist/internal.js');
 
 // ---- options ----
 const argv = process.argv.slice(2);
@@ -96,7 +98,9 @@ function calibrate(fn, minSec) {
  */
 function measure(entries) {
   const plans = entries.map((e) => {
-    const c = e.reps ? { reps: e.reps, per: (() => { const t0 = now(); e.fn(); return now() - t0; })() } : calibrate(e.fn, 0.01);
+    // With fixed reps, the time per call is estimated from up to 10,000 calls: one cold call can
+    // take ten times a warm one, which left W6 (100,000 calls of ~2 µs) with only 3 samples.
+    const c = e.reps ? { reps: e.reps, per: (() => { const k = Math.min(e.reps, 10000); const t0 = now(); for (let i = 0; i < k; i++) e.fn(); return (now() - t0) / k; })() } : calibrate(e.fn, 0.01);
     const budget = e.budget ?? 4;
     return { ...e, reps: c.reps, count: Math.max(3, Math.min(SAMPLES, Math.floor(budget / (c.per * c.reps)))), xs: [] };
   });
@@ -524,19 +528,27 @@ if (selected('W6')) {
   if (c.ok) {
     const CALLS = 100_000;
     const gOut = new Float64Array(10);
-    const [mVg, mF, mC, mJ, mOut] = measure([
+    // The engine's call alone, arrays as arguments (wengert's internal API): what the TypeScript
+    // wrapper adds is the difference.
+    const engine = internal.nativeBinding().compile(internal.serializeProgram(p, 'valueAndGrad'), 1 << 20);
+    const ev = new Float64Array(1), eg = new Float64Array(10);
+    const [mVg, mF, mC, mJ, mOut, mEngine] = measure([
       { fn: () => p.valueAndGrad(x), reps: CALLS, budget: 8 },
       { fn: () => p.run(x), reps: CALLS, budget: 8 },
       { fn: () => ref.w6(x, g), reps: CALLS, budget: 8 },
       { fn: () => hand.w6(x, gj), reps: CALLS, budget: 8 },
       { fn: () => p.valueAndGrad(x, { out: [gOut] }), reps: CALLS, budget: 8 },
+      { fn: () => engine.run(x, ev, eg), reps: CALLS, budget: 8 },
     ]);
+    engine.dispose();
+    if (ev[0] !== vg.value) failures.push(`W6 engine call: value ${ev[0]}, valueAndGrad ${vg.value}`);
     const peers = { cpp: mC, js: mJ, ...(await tfPeers('W6', tfMake('W6', { x }), W6REF, refGrads, { reps: 2000, budget: 4 })) };
     report({
       workload: 'W6', title: 'tiny calls, x of length 10, synchronous value+grad', wengert: { valueAndGrad: mVg, forward: mF, memory: p.memory() }, peers, check: c,
-      outOption: mOut,
+      outOption: mOut, engineCall: mEngine,
       notes: [`${CALLS} calls per sample (TF.js: 2000); wengert ${(mVg.median * 1e6).toFixed(3)} µs per call`,
-        `with { out: [grad] } (gradient into the caller's array): ${fmtRange(mOut)}, ${(mOut.median * 1e6).toFixed(3)} µs per call`],
+        `with { out: [grad] } (gradient into the caller's array): ${fmtRange(mOut)}, ${(mOut.median * 1e6).toFixed(3)} µs per call`,
+        `the engine's call alone (NativeProgram.run(x, value, grad)): ${fmtRange(mEngine)}; the TypeScript wrapper adds ${((mOut.median - mEngine.median) * 1e6).toFixed(3)} µs with { out }, ${((mVg.median - mEngine.median) * 1e6).toFixed(3)} µs with new gradient arrays (bench/callpath.mjs breaks the call down further)`],
     });
   }
   p.dispose();

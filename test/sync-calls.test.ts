@@ -161,3 +161,133 @@ describe('native run, flat calling convention', () => {
     }
   });
 });
+
+describe('native run: one Node-API call per array, a run function bound to its program', () => {
+  /** Detaches `a`'s ArrayBuffer as postMessage does. */
+  const detach = (a: { buffer: ArrayBufferLike }): void => void structuredClone(a.buffer, { transfer: [a.buffer as ArrayBuffer] });
+
+  it('flat calls: a detached input or output is an empty view, never read or written', () => {
+    const native = nativeBinding().compile(serializeProgram(twoArgs(), 'valueAndGrad'), 1 << 20);
+    try {
+      const outs = (): [Float64Array, Float64Array, Float64Array] => [new Float64Array(1), new Float64Array(3), new Float64Array(3)];
+      const x = Float64Array.from(X);
+      detach(x);
+      expect(caught(() => native.run(x, Y, ...outs()))).toMatchObject({ code: 'WENGERT_INPUT_LENGTH', message: 'input 0 must have 3 elements, got 0' });
+      // A view at an offset into a buffer that is then detached.
+      const big = new Float64Array(8);
+      const y = big.subarray(4, 7);
+      y.set(Y);
+      detach(big);
+      expect(y.length).toBe(0);
+      expect(caught(() => native.run(X, y, ...outs()))).toMatchObject({ code: 'WENGERT_INPUT_LENGTH', message: 'input 1 must have 3 elements, got 0' });
+      const o = outs();
+      const g = new Float64Array(16).subarray(8, 11);
+      detach(g);
+      expect(caught(() => native.run(X, Y, o[0], o[1], g))).toMatchObject({ code: 'WENGERT_OUTPUT_SPEC', message: 'output 2 must have 3 elements, got 0' });
+      expect(o[0][0]).toBe(0); // nothing ran
+      // Not a typed array at all, or another element type: named in the message.
+      for (const [bad, name] of [[undefined, 'undefined'], [null, 'null'], [[1, 2, 3], 'an Array'], [{ length: 3 }, 'not a typed array'], [new DataView(new ArrayBuffer(24)), 'not a typed array'], [new Uint8Array(3), 'a typed array of another element type']] as const) {
+        const e = caught(() => (native.run as (...a: unknown[]) => void)(X, Y, o[0], o[1], bad));
+        expect(e).toMatchObject({ code: 'WENGERT_OUTPUT_SPEC', message: `output 2 must be a Float64Array, got ${name}` });
+        expect(e).toBeInstanceOf(TypeError);
+      }
+      // The good call still runs.
+      native.run(X, Y, o[0], o[1], o[2]);
+      expect(o[0][0]).toBeCloseTo(VALUE, 14);
+    } finally {
+      native.dispose();
+    }
+  });
+
+  it('takes many arrays (more than kept inline) in either convention', () => {
+    // 20 scalar arguments: the flat call has 21 arrays.
+    const n = 20;
+    const p = track(wg.compile((...xs) => xs.reduce((s, x, i) => wg.add(s, wg.mul(x, i + 1))), { args: Array.from({ length: n }, () => wg.f64([])) }));
+    const xs = Array.from({ length: n }, (_, i) => Float64Array.of(i * 0.5 - 3));
+    const want = xs.reduce((s, x, i) => s + x[0]! * (i + 1), 0);
+    expect(p.run(...xs)).toBe(want);
+    const native = nativeBinding().compile(serializeProgram(p, 'forward'), 1 << 20);
+    try {
+      const y = new Float64Array(1);
+      native.run(...xs, y);
+      expect(y[0]).toBe(want);
+      const y2 = new Float64Array(1);
+      native.run(xs, [y2]);
+      expect(y2[0]).toBe(want);
+      expect(caught(() => native.run(...xs))).toMatchObject({ code: 'WENGERT_INPUT_COUNT', message: `expected ${n} inputs and 1 outputs as arguments, got ${n}` });
+      expect(caught(() => native.run(...xs, y, y2))).toMatchObject({ code: 'WENGERT_INPUT_COUNT' });
+    } finally {
+      native.dispose();
+    }
+  });
+
+  it('run is bound to the program: it works detached from the object and sees dispose()', () => {
+    const native = nativeBinding().compile(serializeProgram(twoArgs(), 'valueAndGrad'), 1 << 20);
+    const run = native.run as (...a: Float64Array[]) => void;
+    const v = new Float64Array(1);
+    run(X, Y, v, new Float64Array(3), new Float64Array(3));
+    expect(v[0]).toBeCloseTo(VALUE, 14);
+    // The prototype's run gives the same result when called on the object.
+    const proto = Object.getPrototypeOf(native) as { run: (...a: Float64Array[]) => void; constructor: new () => { run: (...a: Float64Array[]) => void } };
+    const v2 = new Float64Array(1);
+    proto.run.call(native, X, Y, v2, new Float64Array(3), new Float64Array(3));
+    expect(v2[0]).toBe(v[0]);
+    native.dispose();
+    expect(caught(() => run(X, Y, v, new Float64Array(3), new Float64Array(3)))).toMatchObject({ code: 'WENGERT_DISPOSED' });
+    expect(caught(() => native.run([X, Y], [v, new Float64Array(3), new Float64Array(3)]))).toMatchObject({ code: 'WENGERT_DISPOSED' });
+    expect(caught(() => proto.run.call(native, X, Y, v, new Float64Array(3), new Float64Array(3)))).toMatchObject({ code: 'WENGERT_DISPOSED' });
+    // An object made with `new` has no program: its run (the prototype's) throws, never crashes.
+    const inert = new proto.constructor();
+    expect(caught(() => inert.run(X, Y, v, new Float64Array(3), new Float64Array(3)))).toMatchObject({ code: 'WENGERT_DISPOSED' });
+  });
+});
+
+describe('the synchronous fast path leaves the array checks to the engine, with the same errors', () => {
+  it('a bad input is reported with the TypeScript message, the first bad one first', () => {
+    const p = twoArgs();
+    for (const call of [(...a: unknown[]) => p.valueAndGrad(...(a as Float64Array[])), (...a: unknown[]) => p.run(...(a as Float64Array[]))]) {
+      const dtype = caught(() => call(new Float32Array(3), Y));
+      expect(dtype).toBeInstanceOf(wg.WengertTypeError);
+      expect(dtype).toMatchObject({ code: 'WENGERT_INPUT_DTYPE', message: 'input 0: expected a Float64Array (float64, shape [3]), got Float32Array' });
+      expect(caught(() => call(X, new Float64Array(4)))).toMatchObject({ code: 'WENGERT_INPUT_LENGTH', message: 'input 1: expected 3 elements (shape [3]), got 4' });
+      // Input 0 is wrong before input 1 (a number for a vector argument) is looked at.
+      expect(caught(() => call(new Int32Array(3), 2))).toMatchObject({ code: 'WENGERT_INPUT_DTYPE', message: expect.stringMatching(/^input 0: .*got Int32Array$/) });
+      expect(caught(() => call(X, 2))).toMatchObject({ code: 'WENGERT_INPUT_DTYPE', message: expect.stringMatching(/^input 1: a number was passed/) });
+      expect(caught(() => call(X))).toMatchObject({ code: 'WENGERT_INPUT_COUNT' });
+    }
+  });
+
+  it('a plain array of typed arrays as the first input is an error, never the array calling convention', () => {
+    const p = twoArgs();
+    const v = new Float64Array(1);
+    const g = [new Float64Array(3), new Float64Array(3)];
+    // As the engine's run([inputs], [outputs]) these would be valid.
+    expect(caught(() => p.valueAndGrad([X, Y] as unknown as Float64Array, [v, ...g] as unknown as Float64Array))).toMatchObject({ code: 'WENGERT_INPUT_DTYPE', message: expect.stringMatching(/^input 0: .*got Array$/) });
+    expect(v[0]).toBe(0);
+    const q = track(wg.compile((x, y) => wg.add(x!, y!), { args: [wg.f64([3]), wg.f64([3])] }));
+    expect(caught(() => q.run([X, Y] as unknown as Float64Array, [new Float64Array(3)] as unknown as Float64Array))).toMatchObject({ code: 'WENGERT_INPUT_DTYPE' });
+  });
+
+  it('every out array is checked: none is skipped, replaced or ignored', () => {
+    const p = twoArgs();
+    const g = (): Float64Array => new Float64Array(3);
+    for (const bad of [undefined, null, 3, [1, 2, 3], new Float32Array(3), new Float64Array(2)]) {
+      const e = caught(() => p.valueAndGrad(X, Y, { out: [g(), bad as Float64Array] }));
+      expect(e).toMatchObject({ code: 'WENGERT_OUTPUT_SPEC', message: expect.stringMatching(/^p\.valueAndGrad: options\.out\[1\] must (be a Float64Array|have 3 elements)/) });
+    }
+    expect(caught(() => p.valueAndGrad(X, Y, { out: [g(), g(), g()] }))).toMatchObject({ code: 'WENGERT_OUTPUT_SPEC', message: expect.stringMatching(/must be an array of 2 typed arrays, got 3/) });
+    const q = track(wg.compile((x) => wg.mul(x, 2), { args: [wg.f64([3])] }));
+    for (const bad of [undefined, null, new Float64Array(4), new Int32Array(3)]) {
+      expect(caught(() => q.run(X, { out: [bad as Float64Array] }))).toMatchObject({ code: 'WENGERT_OUTPUT_SPEC', message: expect.stringMatching(/^p\.run: options\.out\[0\] must/) });
+    }
+    expect(caught(() => q.run(X, { out: [new Float64Array(3), new Float64Array(3)] }))).toMatchObject({ code: 'WENGERT_OUTPUT_SPEC', message: expect.stringMatching(/must be an array of one typed array, got 2/) });
+  });
+
+  it('a disposed program is reported after a bad input, as before', () => {
+    const p = twoArgs();
+    p.valueAndGrad(X, Y);
+    p.dispose();
+    expect(caught(() => p.valueAndGrad(X, Y))).toMatchObject({ code: 'WENGERT_DISPOSED' });
+    expect(caught(() => p.run(X, Y))).toMatchObject({ code: 'WENGERT_DISPOSED' });
+  });
+});

@@ -289,6 +289,8 @@ export class Program {
   private gradCall: (DataArray | undefined)[] | undefined;
   /** Where a synchronous valueAndGrad writes the value; read before the call returns. */
   private valueScratch: FloatArray | undefined;
+  /** Where a synchronous run of a scalar output writes it (no `out`); read before the call returns. */
+  private resultScratch: DataArray | undefined;
   /** checkFinite of runs that do not say (CompileOptions.checkFinite). */
   private readonly checkFinite: boolean;
   /** The traced function, traced again only to find an op's call site for an error message. */
@@ -532,6 +534,49 @@ export class Program {
   }
 
   /**
+   * The inputs of a synchronous flat call (see {@link Program.fillInputs}), stored in
+   * `into[0..count)` with only the checks the engine does not make itself: the count, and numbers
+   * (made one-element arrays). A typed array is passed as it is; the engine checks its dtype and
+   * length, and when it refuses one, {@link Program.refused} repeats the checks here for the
+   * message. Anything unusual takes the full checks at once: a plain array first (the engine
+   * would read it as the array calling convention) or a number that does not fit its argument.
+   */
+  private placeInputs(values: readonly unknown[], count: number, into: unknown[]): void {
+    const specs = this.args;
+    if (count !== specs.length || Array.isArray(values[0])) return this.fillInputs(values, count, into);
+    for (let i = 0; i < count; i++) {
+      const v = values[i];
+      if (typeof v !== 'number') {
+        into[i] = v;
+        continue;
+      }
+      const spec = specs[i]!;
+      if (spec.shape.length !== 0 || (spec.dtype === 'int32' && !Number.isInteger(v))) return this.fillInputs(values, count, into);
+      into[i] = new (arrayType(spec.dtype))([v]);
+    }
+  }
+
+  /**
+   * `options.out` of a synchronous flat call: its shape (an array of one array per output) is
+   * checked here, each array's dtype and length by the engine ({@link Program.placeInputs}).
+   */
+  private quickOut(method: string, options: object, specs: readonly ArgSpec[]): readonly unknown[] | undefined {
+    const out = (options as { out?: unknown }).out;
+    return Array.isArray(out) && out.length === specs.length ? out : this.outArrays(method, options, specs);
+  }
+
+  /**
+   * The error of a synchronous flat call the engine refused: the checks of the inputs and `out`
+   * arrays are made here, in order, so a bad array is reported as before ("input 1: expected a
+   * Float64Array ..."); if they pass, the engine's own error.
+   */
+  private refused(method: string, kind: ProgramKind, err: unknown, values: readonly unknown[], count: number, options: object | undefined, specs: readonly ArgSpec[]): Error {
+    this.fillInputs(values, count, new Array<unknown>(count));
+    if (options !== undefined) this.outArrays(method, options, specs);
+    return this.failure(Program.rethrow(method, err, kind === 'forward' ? 0 : 1), kind);
+  }
+
+  /**
    * The `out` arrays of a synchronous call, checked against `specs` (one per output: dtype and
    * length). The engine refuses arrays that share memory with an input or with each other
    * (see {@link Program.rethrow}).
@@ -599,14 +644,29 @@ export class Program {
     const call = (this.forwardCall ??= new Array<DataArray | undefined>(this.args.length + 1));
     let result: DataArray;
     try {
-      this.fillInputs(inputsAndOptions, n, call);
-      result = (options && this.outArrays('run', options, this.outputSpecs)?.[0]) ?? new (arrayType(this.outputDtype))(this.outputSize);
-      call[n] = result;
-      try {
-        if (this.checks(options)) program.run(call.slice(0, n) as DataArray[], [result], CHECK_FINITE);
-        else runFlat(program, call);
-      } catch (err) {
-        throw this.failure(Program.rethrow('run', err, 0), 'forward');
+      if (this.checks(options)) {
+        this.fillInputs(inputsAndOptions, n, call);
+        result = (options && this.outArrays('run', options, this.outputSpecs)?.[0]) ?? new (arrayType(this.outputDtype))(this.outputSize);
+        try {
+          program.run(call.slice(0, n) as DataArray[], [result], CHECK_FINITE);
+        } catch (err) {
+          throw this.failure(Program.rethrow('run', err, 0), 'forward');
+        }
+      } else {
+        this.placeInputs(inputsAndOptions, n, call);
+        const out = options && this.quickOut('run', options, this.outputSpecs);
+        // out[0] as given, even undefined: the engine refuses what is not the right typed array.
+        // A scalar output is returned as a number, so its array is never handed out: reused.
+        result =
+          out !== undefined ? (out[0] as DataArray)
+          : this.outputShape.length === 0 ? (this.resultScratch ??= new (arrayType(this.outputDtype))(1))
+          : new (arrayType(this.outputDtype))(this.outputSize);
+        call[n] = result;
+        try {
+          runFlat(program, call);
+        } catch (err) {
+          throw this.refused('run', 'forward', err, inputsAndOptions, n, options, this.outputSpecs);
+        }
       }
     } finally {
       for (let i = 0; i < call.length; i++) call[i] = undefined;
@@ -641,15 +701,19 @@ export class Program {
     const value = (this.valueScratch ??= new (arrayType(this.outputDtype as FloatDType))(1));
     let grads: FloatArray[];
     try {
-      this.fillInputs(inputsAndOptions, n, call);
-      grads = (options && (this.outArrays('valueAndGrad', options, (this.wrtSpecList ??= this.wrtSpecs())) as FloatArray[] | undefined)) ?? this.wrtArrays();
+      const checks = this.checks(options);
+      if (checks) this.fillInputs(inputsAndOptions, n, call);
+      else this.placeInputs(inputsAndOptions, n, call);
+      const specs = options && (this.wrtSpecList ??= this.wrtSpecs());
+      grads = ((options && (checks ? this.outArrays('valueAndGrad', options, specs!) : this.quickOut('valueAndGrad', options, specs!))) as FloatArray[] | undefined) ?? this.wrtArrays();
       call[nIn] = value;
       for (let k = 0; k < nWrt; k++) call[nIn + 1 + k] = grads[k];
       try {
-        if (this.checks(options)) program.run(call.slice(0, nIn) as DataArray[], call.slice(nIn) as DataArray[], CHECK_FINITE);
+        if (checks) program.run(call.slice(0, nIn) as DataArray[], call.slice(nIn) as DataArray[], CHECK_FINITE);
         else runFlat(program, call);
       } catch (err) {
-        throw this.failure(Program.rethrow('valueAndGrad', err, 1), 'valueAndGrad');
+        if (checks) throw this.failure(Program.rethrow('valueAndGrad', err, 1), 'valueAndGrad');
+        throw this.refused('valueAndGrad', 'valueAndGrad', err, inputsAndOptions, n, options, (this.wrtSpecList ??= this.wrtSpecs()));
       }
     } finally {
       for (let i = 0; i < call.length; i++) call[i] = undefined;

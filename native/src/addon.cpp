@@ -141,17 +141,49 @@ RunArgs collect_run_args(Napi::Env env, const Program& p, Napi::Value in_v, Napi
   return r;
 }
 
+// The `checkFinite` flag of a run's options object (RunOptions::check_finite).
+bool check_finite_option(Napi::Value options) {
+  return options.IsObject() && options.As<Napi::Object>().Get("checkFinite").ToBoolean().Value();
+}
+
+// The arguments of a call, read with one napi_get_cb_info: up to kInline of them without touching
+// the heap (node-addon-api's CallbackInfo allocates beyond 6). Missing ones read as undefined.
+class CallArgs {
+ public:
+  static constexpr std::size_t kInline = 16;
+  CallArgs(Napi::Env env, napi_callback_info cbinfo, void** data) : env_(env) {
+    std::size_t n = kInline;
+    NAPI_THROW_IF_FAILED_VOID(env, napi_get_cb_info(env, cbinfo, &n, inline_.data(), nullptr, data));
+    size_ = n;
+    if (n > kInline) {
+      heap_.resize(n);
+      NAPI_THROW_IF_FAILED_VOID(env, napi_get_cb_info(env, cbinfo, &n, heap_.data(), nullptr, nullptr));
+    }
+  }
+  std::size_t size() const { return size_; }
+  Napi::Value operator[](std::size_t i) const {
+    if (i >= size_) return env_.Undefined();
+    return Napi::Value(env_, size_ > kInline ? heap_[i] : inline_[i]);
+  }
+
+ private:
+  Napi::Env env_;
+  std::size_t size_ = 0;
+  std::array<napi_value, kInline> inline_;
+  std::vector<napi_value> heap_;
+};
+
 // A synchronous run in the flat calling convention: run(input0, ..., output0, ...), the typed
 // arrays themselves as arguments. No array is read element by element, so no JavaScript runs
 // while the pointers are taken, and nothing but the views is collected: a tiny program costs
-// only a few Node-API calls per run.
-Status run_flat(Napi::Env env, const Program& p, const Napi::CallbackInfo& info) {
+// one Node-API call per array.
+Status run_flat(Napi::Env env, const Program& p, const CallArgs& info) {
   const auto& args = p.arg_specs();
   const auto& outs = p.output_specs();
-  if (info.Length() != args.size() + outs.size()) {
+  if (info.size() != args.size() + outs.size()) {
     throw make_error(env, ErrorCode::input_count,
                      "expected " + std::to_string(args.size()) + " inputs and " + std::to_string(outs.size()) +
-                         " outputs as arguments, got " + std::to_string(info.Length()),
+                         " outputs as arguments, got " + std::to_string(info.size()),
                      ErrorClass::range);
   }
   SmallList<InputView> inputs(args.size());
@@ -162,6 +194,49 @@ Status run_flat(Napi::Env env, const Program& p, const Napi::CallbackInfo& info)
   RunOptions options;
   options.parallel = &engine_threads();
   return p.run(inputs.span(), outputs.span(), options);
+}
+
+// The program of one JS NativeProgram object, shared by the object and its run function: set by
+// compile(), emptied by dispose().
+struct ProgramSlot {
+  std::shared_ptr<const Program> program;
+};
+
+// A synchronous run, flat run(input0, ..., output0, ...) or run(inputs[], outputs[], options?).
+void run_sync(Napi::Env env, const ProgramSlot& slot, const CallArgs& info) {
+  if (!slot.program) throw make_error(env, ErrorCode::disposed, "the program was disposed", ErrorClass::error);
+  // A local owner: an element getter run by collect_run_args may call dispose().
+  const std::shared_ptr<const Program> p = slot.program;
+  Status s;
+  if (info.size() == 0 || !info[0].IsArray()) {
+    s = run_flat(env, *p, info);
+  } else {
+    RunArgs args = collect_run_args(env, *p, info[0], info[1]);
+    RunOptions options;
+    options.parallel = &engine_threads();
+    options.check_finite = check_finite_option(info[2]);
+    s = p->run(args.inputs.span(), args.outputs.span(), options);
+  }
+  if (!s.ok()) throw make_error(env, s);
+}
+
+// The `run` function of one compiled program, its ProgramSlot as data: calling it needs no
+// unwrapping of `this` (a property lookup on the object), the largest fixed cost of a tiny run.
+napi_value run_callback(napi_env raw_env, napi_callback_info cbinfo) {
+  Napi::Env env(raw_env);
+  try {
+    guarded(env, [&]() -> Napi::Value {
+      void* data = nullptr;
+      const CallArgs info(env, cbinfo, &data);
+      run_sync(env, **static_cast<const std::shared_ptr<ProgramSlot>*>(data), info);
+      return Napi::Value();
+    });
+  } catch (const Napi::Error& e) {
+    e.ThrowAsJavaScriptException();
+  } catch (...) {
+    napi_throw_error(raw_env, error_code_name(ErrorCode::internal), "internal error");
+  }
+  return nullptr;
 }
 
 // Compiled programs alive in this process (all environments): a program is counted until the last
@@ -248,11 +323,6 @@ class RunJob : public AsyncJob {
   bool check_finite_;
 };
 
-// The `checkFinite` flag of a run's options object (RunOptions::check_finite).
-bool check_finite_option(Napi::Value options) {
-  return options.IsObject() && options.As<Napi::Object>().Get("checkFinite").ToBoolean().Value();
-}
-
 // For tests of start_job: reports progress `steps` times, `us` microseconds apart, polling the
 // cancel flag before each, and resolves with `steps`.
 class ProgressJob : public AsyncJob {
@@ -296,31 +366,39 @@ class ProgramWrap : public Napi::ObjectWrap<ProgramWrap> {
   // JavaScript is therefore inert.
   explicit ProgramWrap(const Napi::CallbackInfo& info) : Napi::ObjectWrap<ProgramWrap>(info) {}
 
-  void set_program(std::shared_ptr<const Program> p) { program_ = std::move(p); }
+  // Gives this object its program, and an own `run` property: a function bound to the program's
+  // slot (run_callback), so a run skips the unwrapping of `this` that the prototype method needs.
+  void set_program(Napi::Env env, Napi::Object self, std::shared_ptr<const Program> p) {
+    slot_->program = std::move(p);
+    auto* data = new std::shared_ptr<ProgramSlot>(slot_);
+    napi_value fn = nullptr;
+    napi_status st = napi_create_function(env, "run", NAPI_AUTO_LENGTH, run_callback, data, &fn);
+    if (st == napi_ok) {
+      st = napi_add_finalizer(
+          env, fn, data, [](napi_env, void* d, void*) { delete static_cast<std::shared_ptr<ProgramSlot>*>(d); },
+          nullptr, nullptr);
+    }
+    if (st != napi_ok) {
+      delete data;
+      NAPI_THROW_IF_FAILED_VOID(env, st);
+    }
+    const napi_property_descriptor run = {"run", nullptr, nullptr, nullptr, nullptr, fn, napi_default, nullptr};
+    NAPI_THROW_IF_FAILED_VOID(env, napi_define_properties(env, self, 1, &run));
+  }
 
  private:
   const std::shared_ptr<const Program>& require(Napi::Env env) const {
-    if (!program_) throw make_error(env, ErrorCode::disposed, "the program was disposed", ErrorClass::error);
-    return program_;
+    if (!slot_->program) throw make_error(env, ErrorCode::disposed, "the program was disposed", ErrorClass::error);
+    return slot_->program;
   }
 
+  // The prototype's run, reached only by an object compile() did not make (inert: it throws
+  // WENGERT_DISPOSED) or by NativeProgram.prototype.run.call(program, ...).
   Napi::Value Run(const Napi::CallbackInfo& info) {
     Napi::Env env = info.Env();
     return guarded(env, [&]() -> Napi::Value {
-      // A local owner: an element getter run by collect_run_args may call dispose().
-      const std::shared_ptr<const Program> p = require(env);
-      // The flat run(input0, ..., output0, ...) or run(inputs[], outputs[]).
-      Status s;
-      if (info.Length() == 0 || !info[0].IsArray()) {
-        s = run_flat(env, *p, info);
-      } else {
-        RunArgs args = collect_run_args(env, *p, info[0], info[1]);
-        RunOptions options;
-        options.parallel = &engine_threads();
-        options.check_finite = check_finite_option(info[2]);
-        s = p->run(args.inputs.span(), args.outputs.span(), options);
-      }
-      if (!s.ok()) throw make_error(env, s);
+      const CallArgs args(env, static_cast<napi_callback_info>(info), nullptr);
+      run_sync(env, *slot_, args);
       return env.Undefined();
     });
   }
@@ -349,11 +427,11 @@ class ProgramWrap : public Napi::ObjectWrap<ProgramWrap> {
   }
 
   Napi::Value Dispose(const Napi::CallbackInfo& info) {
-    program_.reset();
+    slot_->program.reset();
     return info.Env().Undefined();
   }
 
-  std::shared_ptr<const Program> program_;
+  std::shared_ptr<ProgramSlot> slot_ = std::make_shared<ProgramSlot>();
 };
 
 class Addon : public Napi::Addon<Addon> {
@@ -471,7 +549,7 @@ class Addon : public Napi::Addon<Addon> {
       const Status s = Program::compile(bytes.Data(), bytes.ByteLength(), limit, &program);
       if (!s.ok()) throw make_error(env, s);
       Napi::Object obj = program_class_.New({});
-      ProgramWrap::Unwrap(obj)->set_program(counted(std::move(program)));
+      ProgramWrap::Unwrap(obj)->set_program(env, obj, counted(std::move(program)));
       return obj;
     });
   }

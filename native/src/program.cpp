@@ -745,10 +745,12 @@ void run_tape_portable(const TapeOp*, std::size_t, uint8_t*) {}
 
 std::size_t Program::num_pooled_arenas() const {
   std::lock_guard<std::mutex> lock(pool_mutex_);
-  return pool_.size();
+  return pool_.size() + (cached_.arena.load(std::memory_order_acquire) != nullptr ? 1 : 0);
 }
 
 std::unique_ptr<Program::Arena> Program::acquire_arena() const {
+  // The fast path: the arena the last run released, if no other run holds it.
+  if (Arena* a = cached_.arena.exchange(nullptr, std::memory_order_acquire)) return std::unique_ptr<Arena>(a);
   {
     std::lock_guard<std::mutex> lock(pool_mutex_);
     if (!pool_.empty()) {
@@ -774,6 +776,11 @@ std::unique_ptr<Program::Arena> Program::acquire_arena() const {
 
 void Program::release_arena(std::unique_ptr<Arena> arena) const noexcept {
   for (const DirectOutput& d : direct_) arena->values[d.node] = arena->memory.data() + offsets_[d.node];
+  Arena* expected = nullptr;
+  if (cached_.arena.compare_exchange_strong(expected, arena.get(), std::memory_order_release, std::memory_order_relaxed)) {
+    (void)arena.release();  // now owned by cached_
+    return;
+  }
   std::lock_guard<std::mutex> lock(pool_mutex_);
   if (pool_.size() < pool_.capacity()) pool_.push_back(std::move(arena));
 }

@@ -180,6 +180,14 @@ class Program {
   std::vector<IoSpec> arg_specs_;
   std::vector<IoSpec> output_specs_;
 
+  // Idle arenas. The last one released waits in cached_, taken and put back with one atomic
+  // exchange, so the common case of one caller at a time never locks; the others (concurrent
+  // runs) are kept in pool_ under pool_mutex_.
+  struct CachedArena {
+    std::atomic<Arena*> arena{nullptr};
+    ~CachedArena() { delete arena.load(std::memory_order_relaxed); }
+  };
+  mutable CachedArena cached_;
   mutable std::mutex pool_mutex_;
   mutable std::vector<std::unique_ptr<Arena>> pool_;
 };

@@ -193,6 +193,54 @@ TEST(program, concurrent_runs_of_one_program) {
   CHECK(p->num_pooled_arenas() >= 1u);
 }
 
+// A Parallel that, the first time a kernel splits its work, runs the same program again from
+// inside the run (then runs the chunks serially): the outer run holds an arena, so the inner one
+// must get another.
+struct ReentrantParallel final : wengert::Parallel {
+  const wengert::Program* program = nullptr;
+  std::vector<InputView> in;
+  std::vector<OutputView> out;
+  mutable int calls = 0;
+  mutable wengert::Status inner;
+  unsigned threads() const override { return 2; }
+  void run(uint64_t n, void (*fn)(void*, uint64_t), void* ctx) const override {
+    if (calls++ == 0) inner = program->run(in, out);
+    for (uint64_t i = 0; i < n; ++i) fn(ctx, i);
+  }
+};
+
+TEST(program, a_run_inside_a_run_gets_its_own_arena) {
+  constexpr uint32_t n = 40000;  // over kSplitMin: the exp kernel splits its work
+  GraphBuilder b;
+  b.output(b.node(OpCode::exp, DType::f64, {n}, {b.input(DType::f64, {n})}));
+  ProgramPtr p;
+  REQUIRE(compile(b.bytes(), &p).ok());
+  std::mt19937_64 rng(7);
+  const std::vector<double> x = random_values<double>(n, rng);
+  std::vector<double> outer(n), inner(n);
+  ReentrantParallel par;
+  par.program = p.get();
+  par.in = {{x.data(), DType::f64, n}};
+  par.out = {{inner.data(), DType::f64, n}};
+  wengert::RunOptions options;
+  options.parallel = &par;
+  const std::vector<OutputView> out = {{outer.data(), DType::f64, n}};
+  REQUIRE(p->run(par.in, out, options).ok());
+  REQUIRE(par.calls >= 1);
+  CHECK(par.inner.ok());
+  CHECK(outer == inner);
+  CHECK(std::abs(outer[n - 1] - std::exp(x[n - 1])) <= 1e-15 * std::exp(x[n - 1]));
+  // Both arenas went back, and later runs, alone or nested, reuse them.
+  CHECK_EQ(p->num_pooled_arenas(), 2u);
+  const uint64_t a0 = allocation_count();
+  for (int i = 0; i < 3; ++i) REQUIRE(p->run(par.in, out).ok());
+  par.calls = 0;
+  REQUIRE(p->run(par.in, out, options).ok());
+  CHECK(par.inner.ok());
+  CHECK_EQ(allocation_count() - a0, 0u);
+  CHECK_EQ(p->num_pooled_arenas(), 2u);
+}
+
 TEST(program, zero_sized_values) {
   GraphBuilder b;
   const uint32_t x = b.input(DType::f64, {0, 3});
