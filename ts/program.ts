@@ -87,6 +87,7 @@ export interface RunOptions extends RunCheckOptions {
    * Write the output into this typed array (in a one-element list) instead of a new one: the
    * output's dtype and size (1 for a scalar output), sharing no memory with an input. A wrong
    * count, dtype or length throws `WENGERT_OUTPUT_SPEC`; shared memory `WENGERT_INVALID_ARGUMENT`.
+   * The engine computes into it as it goes, so after a run that throws its contents are unspecified.
    */
   readonly out?: readonly DataArray[];
 }
@@ -97,7 +98,8 @@ export interface ValueAndGradOptions extends RunCheckOptions {
    * Write the gradients into these typed arrays instead of new ones: one per `wrt` argument, in
    * order, of that argument's dtype and size, sharing no memory with an input or with each other.
    * A wrong count, dtype or length throws `WENGERT_OUTPUT_SPEC`; shared memory
-   * `WENGERT_INVALID_ARGUMENT`.
+   * `WENGERT_INVALID_ARGUMENT`. The engine computes into them as it goes, so after a run that
+   * throws their contents are unspecified.
    */
   readonly out?: readonly FloatArray[];
 }
