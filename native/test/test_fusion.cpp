@@ -8,7 +8,6 @@
 #include <string>
 #include <thread>
 
-#include "../src/threadpool.h"
 #include "test.h"
 #include "test_util.h"
 
@@ -91,42 +90,6 @@ GraphBuilder random_program(std::mt19937_64& rng, uint32_t n, int steps, int* un
 }
 
 template <class T>
-std::vector<std::vector<T>> run_on(const Program& p, const std::vector<std::vector<T>>& in, const RunOptions& opts,
-                                   Status* status = nullptr) {
-  std::vector<InputView> iv;
-  for (const auto& v : in) iv.push_back(InputView{v.data(), dtype_of<T>(), v.size()});
-  std::vector<std::vector<T>> out;
-  for (const auto& s : p.output_specs()) out.emplace_back(s.length);
-  std::vector<OutputView> ov;
-  for (auto& v : out) ov.push_back(OutputView{v.data(), dtype_of<T>(), v.size()});
-  const Status s = p.run(iv, ov, opts);
-  if (status != nullptr) {
-    *status = s;
-  } else if (!s.ok()) {
-    fail(__FILE__, __LINE__, s.message);
-  }
-  return out;
-}
-
-template <class T>
-bool same_bits(const std::vector<std::vector<T>>& a, const std::vector<std::vector<T>>& b, std::string* where) {
-  for (std::size_t k = 0; k < a.size(); ++k) {
-    for (std::size_t i = 0; i < a[k].size(); ++i) {
-      if (std::memcmp(&a[k][i], &b[k][i], sizeof(T)) != 0) {
-        *where = "output " + std::to_string(k) + " element " + std::to_string(i) + ": " + std::to_string(double(a[k][i])) +
-                 " vs " + std::to_string(double(b[k][i]));
-        return false;
-      }
-    }
-  }
-  return true;
-}
-
-struct ThreadsGuard {
-  ~ThreadsGuard() { wengert::set_engine_threads(std::max(1u, std::thread::hardware_concurrency())); }
-};
-
-template <class T>
 void check_random_programs() {
   ThreadsGuard guard;
   std::mt19937_64 rng(dtype_of<T>() == DType::f64 ? 2024 : 2025);
@@ -151,9 +114,9 @@ void check_random_programs() {
       for (const auto& node : gb.nodes) sums += node.opcode == static_cast<uint16_t>(OpCode::reduce_sum);
       const std::vector<std::vector<T>> in = {random_values<T>(n, rng, -2, 2), random_values<T>(n, rng, 0.1, 3),
                                               random_values<T>(1, rng, -1.5, 1.5), random_values<T>(n + 5, rng, -2, 2)};
-      const std::vector<std::vector<T>> expected = run_on<T>(*plain, in, RunOptions{});
+      const std::vector<std::vector<T>> expected = run_with_options<T>(*plain, in, RunOptions{});
       std::string where;
-      if (!same_bits(expected, run_on<T>(*fused, in, RunOptions{}), &where)) {
+      if (!same_bits(expected, run_with_options<T>(*fused, in, RunOptions{}), &where)) {
         fail(__FILE__, __LINE__, "n = " + std::to_string(n) + ", program " + std::to_string(trial) + ": " + where);
         return;
       }
@@ -161,7 +124,7 @@ void check_random_programs() {
         REQUIRE(wengert::set_engine_threads(threads));
         RunOptions opts;
         opts.parallel = &wengert::engine_threads();
-        if (!same_bits(expected, run_on<T>(*fused, in, opts), &where)) {
+        if (!same_bits(expected, run_with_options<T>(*fused, in, opts), &where)) {
           fail(__FILE__, __LINE__, std::to_string(threads) + " threads, n = " + std::to_string(n) + ": " + where);
           return;
         }
@@ -171,8 +134,8 @@ void check_random_programs() {
       RunOptions check;
       check.check_finite = true;
       Status sf, sp;
-      run_on<T>(*fused, in, check, &sf);
-      run_on<T>(*plain, in, check, &sp);
+      run_with_options<T>(*fused, in, check, &sf);
+      run_with_options<T>(*plain, in, check, &sp);
       CHECK(sf.code == sp.code);
       if (sf.message != sp.message) fail(__FILE__, __LINE__, "checkFinite: \"" + sf.message + "\" vs \"" + sp.message + "\"");
     }
@@ -223,7 +186,7 @@ TEST(fusion, slices_and_pads_of_matrices) {
   std::mt19937_64 rng(9);
   const std::vector<std::vector<double>> in = {random_values<double>(r * c, rng), random_values<double>(2 * c, rng)};
   std::string where;
-  CHECK(same_bits(run_on<double>(*plain, in, RunOptions{}), run_on<double>(*fused, in, RunOptions{}), &where));
+  CHECK(same_bits(run_with_options<double>(*plain, in, RunOptions{}), run_with_options<double>(*fused, in, RunOptions{}), &where));
 }
 
 // Outputs are computed straight into the caller's buffers, except where a buffer overlaps
@@ -301,7 +264,7 @@ TEST(fusion, chain_keeps_values_in_block_buffers) {
   std::mt19937_64 rng(5);
   const std::vector<std::vector<double>> in = {random_values<double>(n, rng)};
   std::string where;
-  CHECK(same_bits(run_on<double>(*plain, in, RunOptions{}), run_on<double>(*fused, in, RunOptions{}), &where));
+  CHECK(same_bits(run_with_options<double>(*plain, in, RunOptions{}), run_with_options<double>(*fused, in, RunOptions{}), &where));
 }
 
 // checkFinite in a group names the first member in step order that holds a non-finite value,
@@ -324,11 +287,11 @@ TEST(fusion, check_finite_names_the_first_member) {
   RunOptions check;
   check.check_finite = true;
   Status s;
-  run_on<double>(*p, {in}, check, &s);
+  run_with_options<double>(*p, {in}, check, &s);
   CHECK(s.code == ErrorCode::non_finite);
   CHECK(s.message.find("node 2 (log, float64[50000]): element 30000 is -Infinity") != std::string::npos);
   in[30000] = 2.0;
-  run_on<double>(*p, {in}, check, &s);
+  run_with_options<double>(*p, {in}, check, &s);
   CHECK(s.message.find("node 2 (log, float64[50000]): element 40000 is NaN") != std::string::npos);
 }
 
@@ -372,7 +335,7 @@ void check_sum_order() {
         REQUIRE(wengert::set_engine_threads(threads));
         RunOptions opts;
         opts.parallel = &wengert::engine_threads();
-        const T got = run_on<T>(*p, in, opts)[0][0];
+        const T got = run_with_options<T>(*p, in, opts)[0][0];
         if (std::memcmp(&got, &expected, sizeof(T)) != 0) {
           fail(__FILE__, __LINE__, "n = " + std::to_string(n) + (fuse_it ? " fused" : "") + ", " + std::to_string(threads) +
                                        " threads: " + std::to_string(double(got)) + " vs " + std::to_string(double(expected)));

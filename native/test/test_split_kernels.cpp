@@ -67,33 +67,10 @@ std::vector<std::vector<T>> inputs() {
 
 template <class T>
 std::vector<std::vector<T>> run_with(const Program& p, const std::vector<std::vector<T>>& in, const wengert::Parallel* par) {
-  std::vector<InputView> iv;
-  for (const auto& v : in) iv.push_back(InputView{v.data(), dtype_of<T>(), v.size()});
-  std::vector<std::vector<T>> out;
-  for (const auto& s : p.output_specs()) out.emplace_back(s.length);
-  std::vector<OutputView> ov;
-  for (auto& v : out) ov.push_back(OutputView{v.data(), dtype_of<T>(), v.size()});
   RunOptions opts;
   opts.parallel = par;
-  if (Status s = p.run(iv, ov, opts); !s.ok()) fail(__FILE__, __LINE__, s.message);
-  return out;
+  return run_with_options<T>(p, in, opts);
 }
-
-template <class T>
-bool same_bits(const std::vector<std::vector<T>>& a, const std::vector<std::vector<T>>& b, std::string* where) {
-  for (std::size_t k = 0; k < a.size(); ++k) {
-    if (std::memcmp(a[k].data(), b[k].data(), a[k].size() * sizeof(T)) != 0) {
-      *where = "output " + std::to_string(k);
-      return false;
-    }
-  }
-  return true;
-}
-
-// Threads restored to the default whatever a test does.
-struct ThreadsGuard {
-  ~ThreadsGuard() { wengert::set_engine_threads(std::max(1u, std::thread::hardware_concurrency())); }
-};
 
 template <class T>
 void check_split_bits() {

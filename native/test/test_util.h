@@ -8,11 +8,13 @@
 #include <memory>
 #include <random>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "graph_builder.h"
 #include "program.h"
 #include "test.h"
+#include "threadpool.h"
 
 namespace wt {
 
@@ -138,5 +140,45 @@ bool close(T a, T b) {
   const double tol = sizeof(T) == 8 ? 1e-12 : 1e-5;
   return std::abs(double(a) - double(b)) <= tol * (1 + std::abs(double(b)));
 }
+
+// Runs p with `options`: the status goes to *status, or a failure is recorded if it is not ok
+// and status is null.
+template <class T>
+std::vector<std::vector<T>> run_with_options(const Program& p, const std::vector<std::vector<T>>& in,
+                                             const wengert::RunOptions& options, Status* status = nullptr) {
+  std::vector<InputView> iv;
+  for (const auto& v : in) iv.push_back(InputView{v.data(), dtype_of<T>(), v.size()});
+  std::vector<std::vector<T>> out;
+  for (const auto& s : p.output_specs()) out.emplace_back(s.length);
+  std::vector<OutputView> ov;
+  for (auto& v : out) ov.push_back(OutputView{v.data(), dtype_of<T>(), v.size()});
+  const Status s = p.run(iv, ov, options);
+  if (status != nullptr) {
+    *status = s;
+  } else if (!s.ok()) {
+    fail(__FILE__, __LINE__, s.message);
+  }
+  return out;
+}
+
+// Whether two runs' outputs hold the same bits; if not, *where names the first difference.
+template <class T>
+bool same_bits(const std::vector<std::vector<T>>& a, const std::vector<std::vector<T>>& b, std::string* where) {
+  for (std::size_t k = 0; k < a.size(); ++k) {
+    for (std::size_t i = 0; i < a[k].size(); ++i) {
+      if (std::memcmp(&a[k][i], &b[k][i], sizeof(T)) != 0) {
+        *where = "output " + std::to_string(k) + " element " + std::to_string(i) + ": " + std::to_string(double(a[k][i])) +
+                 " vs " + std::to_string(double(b[k][i]));
+        return false;
+      }
+    }
+  }
+  return true;
+}
+
+// Restores the engine's default thread count, whatever a test sets.
+struct ThreadsGuard {
+  ~ThreadsGuard() { wengert::set_engine_threads(std::max(1u, std::thread::hardware_concurrency())); }
+};
 
 }  // namespace wt
