@@ -8,6 +8,7 @@
 #include "gemm.h"
 #include "isa.h"
 #include "kernels.h"
+#include "scalar_tape.h"  // before any target pragma: its standard headers must not be compiled for one target
 #include "strides.h"
 
 #if defined(__x86_64__) || defined(_M_X64)

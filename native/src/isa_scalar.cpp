@@ -8,6 +8,7 @@
 
 #include "isa.h"
 #include "kernels.h"
+#include "scalar_tape.h"  // before any target pragma: its standard headers must not be compiled for one target
 #include "strides.h"
 #include "simd/packet_scalar.h"
 
