@@ -359,21 +359,13 @@ void check_tape_matches_kernels(uint64_t seed) {
   for (int trial = 0; trial < 20; ++trial) {
     std::vector<std::vector<T>> in = {random_values<T>(1, rng, -2, 2), random_values<T>(1, rng, 0, 3),
                                       random_values<T>(5, rng, -1, 1)};
-    std::vector<InputView> iv;
-    for (const auto& x : in) iv.push_back(InputView{x.data(), t, x.size()});
-    std::vector<std::vector<T>> fast, generic;
-    for (auto* outs : {&fast, &generic}) {
-      for (const auto& spec : p->output_specs()) outs->emplace_back(spec.length);
-    }
-    auto views = [&](std::vector<std::vector<T>>& outs) {
-      std::vector<OutputView> ov;
-      for (auto& o : outs) ov.push_back(OutputView{o.data(), t, o.size()});
-      return ov;
-    };
     wengert::RunOptions generic_only;
     generic_only.generic_only = true;
-    REQUIRE(p->run(iv, views(fast)).ok());
-    REQUIRE(p->run(iv, views(generic), generic_only).ok());
+    Status fast_status, generic_status;
+    const std::vector<std::vector<T>> fast = run_with_options<T>(*p, in, wengert::RunOptions{}, &fast_status);
+    const std::vector<std::vector<T>> generic = run_with_options<T>(*p, in, generic_only, &generic_status);
+    REQUIRE(fast_status.ok());
+    REQUIRE(generic_status.ok());
     for (std::size_t o = 0; o < fast.size(); ++o) {
       for (std::size_t e = 0; e < fast[o].size(); ++e) {
         if (!same(fast[o][e], generic[o][e])) {

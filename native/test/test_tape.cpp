@@ -207,21 +207,13 @@ void check_paired_program(uint64_t seed) {
   for (int trial = 0; trial < 5; ++trial) {
     std::vector<std::vector<T>> in;
     for (int k = 0; k < 3; ++k) in.push_back({trial == 0 && k == 0 ? T(0) : static_cast<T>(0.9 + 0.2 * (rng() % 1000) / 1000.0)});
-    std::vector<InputView> iv;
-    for (const auto& x : in) iv.push_back(InputView{x.data(), t, x.size()});
-    std::vector<std::vector<T>> fast, generic;
-    for (auto* outs : {&fast, &generic}) {
-      for (const auto& spec : p->output_specs()) outs->emplace_back(spec.length);
-    }
-    const auto views = [&](std::vector<std::vector<T>>& outs) {
-      std::vector<OutputView> ov;
-      for (auto& o : outs) ov.push_back(OutputView{o.data(), t, o.size()});
-      return ov;
-    };
     wengert::RunOptions generic_only;
     generic_only.generic_only = true;
-    REQUIRE(p->run(iv, views(fast)).ok());
-    REQUIRE(p->run(iv, views(generic), generic_only).ok());
+    Status fast_status, generic_status;
+    const std::vector<std::vector<T>> fast = run_with_options<T>(*p, in, wengert::RunOptions{}, &fast_status);
+    const std::vector<std::vector<T>> generic = run_with_options<T>(*p, in, generic_only, &generic_status);
+    REQUIRE(fast_status.ok());
+    REQUIRE(generic_status.ok());
     for (std::size_t o = 0; o < fast.size(); ++o) {
       if (!same(fast[o][0], generic[o][0])) {
         return fail(__FILE__, __LINE__, "output " + std::to_string(o) + ": tape " + std::to_string(fast[o][0]) +
