@@ -252,44 +252,38 @@ bool Program::fold(uint32_t id, KernelFn fn) {
   return true;
 }
 
-// A slice with unit steps that reads one contiguous run of its input: all axes before the first
-// sliced one have length 1, all after it are whole. *offset = the run's first element.
-static bool contiguous_slice(const Graph& g, const Node& nd, uint64_t* offset) {
-  const Shape& in = g.nodes[nd.inputs[0]].shape;
-  const int64_t* begin = g.iattrs_of(nd);
-  const int64_t* step = begin + in.rank;
+// Whether `small` sits in `big` as one contiguous run of its row-major elements, at `start[d]`
+// along each axis with spacing[d] == `unit` (no gaps): all axes before the first that differs
+// have length 1 in `small`, all after it are whole. *offset = the run's first element in `big`.
+static bool contiguous_run(const Shape& small, const Shape& big, const int64_t* start, const int64_t* spacing,
+                           int64_t unit, uint64_t* offset) {
   int k = 0;
-  while (k < in.rank && nd.shape.dims[k] == in.dims[k]) ++k;  // the first sliced axis
+  while (k < big.rank && small.dims[k] == big.dims[k]) ++k;  // the first axis that differs
   uint64_t stride = 1, at = 0;
-  for (int d = in.rank - 1; d >= 0; --d) {
-    if (step[d] != 1) return false;
-    if (d > k && nd.shape.dims[d] != in.dims[d]) return false;
-    if (d < k && nd.shape.dims[d] != 1) return false;
-    at += static_cast<uint64_t>(begin[d]) * stride;
-    stride *= in.dims[d];
+  for (int d = big.rank - 1; d >= 0; --d) {
+    if (spacing[d] != unit) return false;
+    if (d > k && small.dims[d] != big.dims[d]) return false;
+    if (d < k && small.dims[d] != 1) return false;
+    at += static_cast<uint64_t>(start[d]) * stride;
+    stride *= big.dims[d];
   }
   *offset = at;
   return true;
 }
 
-// A pad with no interior padding that places its input as one contiguous run of the output (the
-// same rule as contiguous_slice, the other way round). *offset = where the run starts.
+// A slice with unit steps that reads one contiguous run of its input (iattrs: begin..., step...).
+static bool contiguous_slice(const Graph& g, const Node& nd, uint64_t* offset) {
+  const Shape& in = g.nodes[nd.inputs[0]].shape;
+  const int64_t* begin = g.iattrs_of(nd);
+  return contiguous_run(nd.shape, in, begin, begin + in.rank, 1, offset);
+}
+
+// A pad with no interior padding that places its input as one contiguous run of the output
+// (iattrs: lo..., hi..., interior...).
 static bool contiguous_pad(const Graph& g, const Node& nd, uint64_t* offset) {
   const Shape& in = g.nodes[nd.inputs[0]].shape;
   const int64_t* lo = g.iattrs_of(nd);
-  const int64_t* interior = lo + 2 * in.rank;
-  int k = 0;
-  while (k < in.rank && nd.shape.dims[k] == in.dims[k]) ++k;  // the first padded axis
-  uint64_t stride = 1, at = 0;
-  for (int d = in.rank - 1; d >= 0; --d) {
-    if (interior[d] != 0) return false;
-    if (d > k && nd.shape.dims[d] != in.dims[d]) return false;
-    if (d < k && in.dims[d] != 1) return false;
-    at += static_cast<uint64_t>(lo[d]) * stride;
-    stride *= nd.shape.dims[d];
-  }
-  *offset = at;
-  return true;
+  return contiguous_run(in, nd.shape, lo, lo + 2 * in.rank, 0, offset);
 }
 
 // Whether node `id` is a view rather than a step: a reshape (the same elements), or a slice that
