@@ -298,10 +298,11 @@ bool Program::view(uint32_t id, uint64_t* at) const {
   return nd.numel > 1 || root_kind == OpKind::input || fixed_[nd.inputs[0]] != nullptr;
 }
 
-// Elementwise fusion (fused.h): consecutive steps that are elementwise over the same n elements,
-// with operands of n elements or of one, form a group; a full sum of one of its members joins
-// it. A member is stored in its arena slot when a step after the group reads it or it is an
-// output; the others get block buffers (or, past kMaxFuseBuffers, arena slots) and no slot.
+// Elementwise fusion (fused.h): consecutive steps that are elementwise, over lengths within
+// kMaxFuseHalo of each other, with operands of their own length or of one element, form a group;
+// a full sum of one of its members joins it, and so does a pad that places a member (its halo
+// permitting). A member is stored in its arena slot when a step after the group reads it or it is
+// an output; the others get block buffers (or, past kMaxFuseBuffers, arena slots) and no slot.
 void Program::fuse(bool enabled) {
   const Graph& g = graph_;
   const uint32_t n = static_cast<uint32_t>(g.nodes.size());
@@ -328,11 +329,29 @@ void Program::fuse(bool enabled) {
     if (root_bytes_[in] != 0 || g.nodes[in].numel != g.nodes[root].numel) return -2;
     return member_at[root];
   };
+  // The halos of the open group's members if member `j` must also compute the `need` elements
+  // before each block (and so what it reads, too); false if some halo would pass kMaxFuseHalo.
+  const auto raise_halo = [&](std::vector<uint32_t>& halo, uint16_t j, uint64_t need) {
+    std::vector<std::pair<uint16_t, uint64_t>> todo = {{j, need}};
+    while (!todo.empty()) {
+      const auto [i, h] = todo.back();
+      todo.pop_back();
+      if (h > kMaxFuseHalo) return false;
+      if (halo[i] >= h) continue;
+      halo[i] = static_cast<uint32_t>(h);
+      const FusedMember& mb = cur.members[i];
+      for (int k = 0; k < mb.n_inputs; ++k) {
+        if (mb.in[k].kind == FusedOperand::value) todo.push_back({mb.in[k].member, h + (mb.place ? mb.place_at : 0)});
+      }
+    }
+    return true;
+  };
   const auto join = [&](uint32_t id, FusedMember&& m) {
     member_at[id] = static_cast<uint16_t>(cur.members.size());
     group_of_[id] = static_cast<uint32_t>(groups_.size());
     cur.members.push_back(std::move(m));
   };
+  std::vector<uint32_t> halo;
   for (const Step& s : steps_) {
     const Node& nd = g.nodes[s.node];
     bool elementwise = false;
@@ -349,29 +368,49 @@ void Program::fuse(bool enabled) {
     const bool windowed = nd.op->kind == OpKind::pad;
     if (elementwise) {
       bool valid = true;
-      bool fits = !cur.members.empty() && cur.dtype == nd.dtype && cur.n == nd.numel && cur.members.size() < kMaxFuseMembers;
+      bool fits = !cur.members.empty() && cur.dtype == nd.dtype && cur.members.size() < kMaxFuseMembers &&
+                  std::max(cur.n, nd.numel) - std::min(cur.n_min, nd.numel) <= kMaxFuseHalo;
+      halo.resize(cur.members.size());
+      for (std::size_t i = 0; i < cur.members.size(); ++i) halo[i] = cur.members[i].halo;
       for (int k = 0; k < nd.n_inputs; ++k) {
         const uint32_t in = nd.inputs[k];
         const Node& x = g.nodes[in];
         valid = valid && x.dtype == nd.dtype && (x.numel == nd.numel || x.numel == 1 || (windowed && k == 0));
         const int mk = member_of(in);
-        // A sum, a part of a member, and a pad's input are complete only after the group.
-        if (mk == -2 || (mk >= 0 && cur.members[mk].sum >= 0) || (windowed && k == 0 && mk != -1)) fits = false;
+        // A sum and a part of a member are complete only after the group; a pad reads its
+        // input `offset` elements back, which that member computes in its halo.
+        if (mk == -2 || (mk >= 0 && cur.members[mk].sum >= 0)) fits = false;
+        if (windowed && k == 0 && mk >= 0 && fits) fits = raise_halo(halo, static_cast<uint16_t>(mk), offset);
       }
       if (!fits || !valid) close();
       if (!valid) continue;
       if (cur.members.empty()) {
         cur.dtype = nd.dtype;
-        cur.n = nd.numel;
+        cur.n = cur.n_min = nd.numel;
+      } else {
+        for (std::size_t i = 0; i < halo.size(); ++i) cur.members[i].halo = halo[i];
+        cur.n = std::max(cur.n, nd.numel);
+        cur.n_min = std::min(cur.n_min, nd.numel);
       }
       FusedMember m;
       m.node = s.node;
+      m.n = nd.numel;
       m.fn = s.fn;
       m.n_inputs = nd.n_inputs;
       for (int k = 0; k < nd.n_inputs; ++k) {
         const uint32_t in = nd.inputs[k];
         if (const int mk = member_of(in); mk >= 0) {
-          m.in[k] = FusedOperand{FusedOperand::value, in, static_cast<uint16_t>(mk)};
+          const FusedMember& x = cur.members[mk];
+          const bool fill = g.nodes[x.node].op->kind == OpKind::broadcast;
+          // An elementwise member reads a fill's one element as a scalar operand, and a uniform
+          // member's one value.
+          if (fill && !windowed) {
+            m.in[k] = FusedOperand{FusedOperand::scalar, g.nodes[x.node].inputs[0], 0};
+          } else if (x.uniform && !windowed) {
+            m.in[k] = FusedOperand{FusedOperand::uniform, in, static_cast<uint16_t>(mk)};
+          } else {
+            m.in[k] = FusedOperand{FusedOperand::value, in, static_cast<uint16_t>(mk)};
+          }
         } else if (windowed && k == 0) {
           m.in[k] = FusedOperand{FusedOperand::full, in, 0};
         } else {
@@ -383,19 +422,25 @@ void Program::fuse(bool enabled) {
         m.place = true;
         m.place_at = offset;
         m.place_len = g.nodes[nd.inputs[0]].numel;
+      } else if (nd.op->kind != OpKind::broadcast) {
+        m.uniform = std::all_of(m.in.begin(), m.in.begin() + m.n_inputs, [](const FusedOperand& o) {
+          return o.kind == FusedOperand::scalar || o.kind == FusedOperand::uniform;
+        });
       }
       join(s.node, std::move(m));
       continue;
     }
     const int summed = nd.code() == OpCode::reduce_sum && nd.numel == 1 ? member_of(nd.inputs[0]) : -1;
     if (summed >= 0 && nd.dtype == cur.dtype && cur.members[summed].sum < 0 && cur.n_sums < kMaxFuseSums &&
-        cur.members.size() < kMaxFuseMembers) {
+        cur.members.size() < kMaxFuseMembers && (cur.n_sums == 0 || cur.sum_n == cur.members[summed].n)) {
       FusedMember m;
       m.node = s.node;
+      m.n = cur.members[summed].n;
       m.n_inputs = 1;
       m.in[0] = FusedOperand{FusedOperand::value, nd.inputs[0], static_cast<uint16_t>(summed)};
       m.stored = true;
       m.sum = static_cast<int16_t>(cur.n_sums++);
+      cur.sum_n = m.n;
       join(s.node, std::move(m));
       continue;
     }
@@ -417,26 +462,33 @@ void Program::fuse(bool enabled) {
     if (group_of_[root] != kNoGroup) groups_[group_of_[root]].members[member_at[root]].stored = true;
   }
   // Block buffers by liveness inside the group: a member's buffer is taken before its operands'
-  // buffers are given back, so no kernel writes over its own input.
+  // buffers are given back, so no kernel writes over its own input. A fill that is read only as
+  // a scalar operand is not run at all.
   for (FusedGroup& grp : groups_) {
     const std::size_t m = grp.members.size();
     std::vector<std::size_t> last(m, 0);
+    std::vector<bool> read(m, false);
     for (std::size_t i = 0; i < m; ++i) {
+      grp.halo = std::max(grp.halo, grp.members[i].halo);
       for (int k = 0; k < grp.members[i].n_inputs; ++k) {
-        if (grp.members[i].in[k].kind == FusedOperand::value) last[grp.members[i].in[k].member] = i;
+        if (grp.members[i].in[k].kind == FusedOperand::value) last[grp.members[i].in[k].member] = i, read[grp.members[i].in[k].member] = true;
       }
     }
     std::vector<uint16_t> free_buffers;
     uint16_t used = 0;
     for (std::size_t i = 0; i < m; ++i) {
       FusedMember& mb = grp.members[i];
-      if (!mb.stored && mb.sum < 0) {
+      mb.elided = (mb.uniform || g.nodes[mb.node].op->kind == OpKind::broadcast) && !mb.stored && !read[i];
+      if ((!mb.stored || mb.halo != 0) && mb.sum < 0 && !mb.elided) {
         if (!free_buffers.empty()) {
           mb.buffer = free_buffers.back();
+          mb.buffered = true;
           free_buffers.pop_back();
         } else if (used < kMaxFuseBuffers) {
           mb.buffer = used++;
+          mb.buffered = true;
         } else {
+          grp.serial = grp.serial || mb.halo != 0;
           mb.stored = true;
         }
       }
@@ -444,7 +496,7 @@ void Program::fuse(bool enabled) {
         const FusedOperand& o = mb.in[k];
         bool seen = false;
         for (int j = 0; j < k; ++j) seen = seen || (mb.in[j].kind == FusedOperand::value && mb.in[j].member == o.member);
-        if (o.kind == FusedOperand::value && !seen && last[o.member] == i && !grp.members[o.member].stored) {
+        if (o.kind == FusedOperand::value && !seen && last[o.member] == i && grp.members[o.member].buffered) {
           free_buffers.push_back(grp.members[o.member].buffer);
         }
       }

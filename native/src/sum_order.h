@@ -20,11 +20,14 @@ struct LaneSum {
   // Adds x[0, n). Runs added one after another continue the lanes only when every run but the
   // last has a multiple of 8 elements (callers add whole blocks, then one tail).
   void add(const T* x, uint64_t n) {
+    T l[8];  // local lanes: x cannot alias them, so the loop vectorizes
+    for (int k = 0; k < 8; ++k) l[k] = s[k];
     uint64_t i = 0;
     for (; i + 8 <= n; i += 8) {
-      for (int k = 0; k < 8; ++k) s[k] += x[i + k];
+      for (int k = 0; k < 8; ++k) l[k] += x[i + k];
     }
-    for (int k = 0; i < n; ++i, ++k) s[k] += x[i];
+    for (int k = 0; i < n; ++i, ++k) l[k] += x[i];
+    for (int k = 0; k < 8; ++k) s[k] = l[k];
   }
   T total() const { return ((s[0] + s[4]) + (s[2] + s[6])) + ((s[1] + s[5]) + (s[3] + s[7])); }
 };

@@ -89,18 +89,89 @@ GraphBuilder random_program(std::mt19937_64& rng, uint32_t n, int steps, int* un
   return b;
 }
 
+// A random stencil-shaped program, as the gradients of shifted slices are: values of n - 3 to n
+// elements (slices of the inputs), elementwise steps within one length, and pads that place a
+// value a few elements on into a longer one, which fuse with their input's group through a halo
+// (fused.h); with fills, sums of any length (the blocks of a group then run past the summed
+// length), one-element steps, slices of computed values (a part of a member ends a group) and
+// transposes (not elementwise).
 template <class T>
-void check_random_programs() {
+GraphBuilder random_stencil_program(std::mt19937_64& rng, uint32_t n, int steps, int* unary_seen, int* binary_seen) {
+  const DType t = dtype_of<T>();
+  GraphBuilder b;
+  const uint32_t x = b.input(t, {n}), y = b.input(t, {n});
+  std::vector<uint32_t> one = {b.input(t, {}), b.constant(t, {}, {0.75})};
+  const uint32_t wide = b.input(t, {n + 5});
+  std::vector<uint32_t> by_len[4];  // by_len[d]: values of n - d elements
+  for (uint32_t d = 0; d < 4; ++d) {
+    by_len[d].push_back(b.node(OpCode::slice, t, {n - d}, {wide}, {static_cast<int64_t>(rng() % 6), 1}));
+    for (uint32_t src : {x, y}) by_len[d].push_back(d == 0 ? src : b.node(OpCode::slice, t, {n - d}, {src}, {static_cast<int64_t>(rng() % (d + 1)), 1}));
+  }
+  const auto pick = [&](const std::vector<uint32_t>& v) { return v[rng() % v.size()]; };
+  uint32_t last = x;
+  for (int i = 0; i < steps; ++i) {
+    const unsigned r = rng() % 100;
+    uint32_t d = static_cast<uint32_t>(rng() % 4);
+    const std::vector<uint32_t>& pool = by_len[d];
+    uint32_t v;
+    if (r < 28) {
+      const std::size_t k = rng() % std::size(kUnary);
+      ++unary_seen[k];
+      v = b.node(kUnary[k], t, {n - d}, {pick(pool)});
+    } else if (r < 52) {
+      const std::size_t k = rng() % std::size(kBinary);
+      ++binary_seen[k];
+      uint32_t p = pick(pool), q = pick(pool);
+      if (rng() % 4 == 0) (rng() % 2 ? p : q) = pick(one);
+      v = b.node(kBinary[k], t, {n - d}, {p, q});
+    } else if (r < 56) {
+      v = b.node(OpCode::broadcast_to, t, {n - d}, {pick(one)});
+    } else if (r < 76) {  // place a shorter value into a longer one, lo elements on
+      const uint32_t from = 1 + static_cast<uint32_t>(rng() % 3);
+      d = static_cast<uint32_t>(rng() % from);
+      const int64_t grow = from - d, lo = static_cast<int64_t>(rng() % (grow + 1));
+      v = b.node(OpCode::pad, t, {n - d}, {pick(by_len[from]), pick(one)}, {lo, grow - lo, 0});
+    } else if (r < 80) {  // a part of a computed value
+      d = 1;
+      v = b.node(OpCode::slice, t, {n - 1}, {by_len[0].back()}, {static_cast<int64_t>(rng() % 2), 1});
+    } else if (r < 90) {
+      const uint32_t s = b.node(OpCode::reduce_sum, t, {}, {pick(pool)}, {0, 0});
+      one.push_back(s);
+      if (rng() % 2) b.output(s);
+      continue;
+    } else if (r < 95) {
+      const uint32_t s = b.node(kBinary[rng() % std::size(kBinary)], t, {}, {one.back(), pick(one)});
+      one.push_back(s);
+      b.output(s);
+      continue;
+    } else {
+      v = b.node(OpCode::transpose, t, {n - d}, {pick(pool)}, {0});
+    }
+    by_len[d].push_back(v);
+    last = v;
+    if (rng() % 5 == 0) b.output(v);
+  }
+  b.output(last);
+  return b;
+}
+
+template <class T>
+void check_random_programs(bool stencil) {
   ThreadsGuard guard;
-  std::mt19937_64 rng(dtype_of<T>() == DType::f64 ? 2024 : 2025);
+  std::mt19937_64 rng((dtype_of<T>() == DType::f64 ? 2024 : 2025) + (stencil ? 100 : 0));
   int unary_seen[std::size(kUnary)] = {}, binary_seen[std::size(kBinary)] = {};
-  std::size_t groups = 0, fused_steps = 0, sums = 0, fused_arena = 0, plain_arena = 0;
+  std::size_t groups = 0, fused_steps = 0, sums = 0, pads_in_group = 0, fused_arena = 0, plain_arena = 0;
   // Sizes: below one block boundary, several blocks with a tail, and above kSplitMin (chunks
-  // and a split sum) with a tail.
-  for (uint32_t n : {1024u, 1500u, 4096u, 40000u, 70001u}) {
+  // and a split sum) with a tail. Stencils: also lengths one past a sum's chunk (16384 and
+  // 2 × 16384 elements summed, a group of one element more).
+  const std::vector<uint32_t> sizes = stencil ? std::vector<uint32_t>{1027u, 1500u, 4099u, 16385u, 32769u, 70001u}
+                                              : std::vector<uint32_t>{1024u, 1500u, 4096u, 40000u, 70001u};
+  for (uint32_t n : sizes) {
     const int programs = n > 10000 ? 12 : 60;
     for (int trial = 0; trial < programs; ++trial) {
-      const GraphBuilder gb = random_program<T>(rng, n, 4 + static_cast<int>(rng() % 28), unary_seen, binary_seen);
+      const int steps = 4 + static_cast<int>(rng() % 28);
+      const GraphBuilder gb = stencil ? random_stencil_program<T>(rng, n, steps, unary_seen, binary_seen)
+                                      : random_program<T>(rng, n, steps, unary_seen, binary_seen);
       ProgramPtr fused, plain;
       const Status s1 = Program::compile(gb.bytes().data(), gb.bytes().size(), std::size_t{1} << 30, &fused, true);
       const Status s2 = Program::compile(gb.bytes().data(), gb.bytes().size(), std::size_t{1} << 30, &plain, false);
@@ -112,6 +183,13 @@ void check_random_programs() {
       groups += fused->num_fused_groups();
       fused_steps += fused->num_fused_steps();
       for (const auto& node : gb.nodes) sums += node.opcode == static_cast<uint16_t>(OpCode::reduce_sum);
+      // A pad in a block buffer whose input is in one too: it ran in its input's group.
+      for (const auto& node : gb.nodes) {
+        if (node.opcode != static_cast<uint16_t>(OpCode::pad)) continue;
+        const uint32_t id = static_cast<uint32_t>(&node - gb.nodes.data()), in = node.inputs[0];
+        const auto op = static_cast<OpCode>(gb.nodes[in].opcode);
+        pads_in_group += fused->slot_offset(id) == -1 && op != OpCode::input && op != OpCode::slice && fused->slot_offset(in) == -1;
+      }
       const std::vector<std::vector<T>> in = {random_values<T>(n, rng, -2, 2), random_values<T>(n, rng, 0.1, 3),
                                               random_values<T>(1, rng, -1.5, 1.5), random_values<T>(n + 5, rng, -2, 2)};
       const std::vector<std::vector<T>> expected = run_with_options<T>(*plain, in, RunOptions{});
@@ -140,7 +218,9 @@ void check_random_programs() {
       if (sf.message != sp.message) fail(__FILE__, __LINE__, "checkFinite: \"" + sf.message + "\" vs \"" + sp.message + "\"");
     }
   }
-  std::printf("fusion: %zu groups of %zu steps in all; arenas %zu bytes fused, %zu unfused\n", groups, fused_steps, fused_arena, plain_arena);
+  std::printf("fusion: %zu groups of %zu steps in all, %zu pads in their input's group; arenas %zu bytes fused, %zu unfused\n", groups,
+              fused_steps, pads_in_group, fused_arena, plain_arena);
+  if (stencil) CHECK(pads_in_group > 50);
   // The random programs did fuse, with sums, and reached every elementwise op.
   CHECK(groups > 100);
   CHECK(fused_steps > 3 * groups);
@@ -149,8 +229,10 @@ void check_random_programs() {
   for (int k : binary_seen) CHECK(k > 0);
 }
 
-TEST(fusion, random_programs_f64_same_bits_as_unfused) { check_random_programs<double>(); }
-TEST(fusion, random_programs_f32_same_bits_as_unfused) { check_random_programs<float>(); }
+TEST(fusion, random_programs_f64_same_bits_as_unfused) { check_random_programs<double>(false); }
+TEST(fusion, random_programs_f32_same_bits_as_unfused) { check_random_programs<float>(false); }
+TEST(fusion, random_stencils_f64_same_bits_as_unfused) { check_random_programs<double>(true); }
+TEST(fusion, random_stencils_f32_same_bits_as_unfused) { check_random_programs<float>(true); }
 
 // A slice of a matrix is a view when it reads one contiguous run; a pad joins a group when it
 // places its input as one.
@@ -265,6 +347,78 @@ TEST(fusion, chain_keeps_values_in_block_buffers) {
   const std::vector<std::vector<double>> in = {random_values<double>(n, rng)};
   std::string where;
   CHECK(same_bits(run_with_options<double>(*plain, in, RunOptions{}), run_with_options<double>(*fused, in, RunOptions{}), &where));
+}
+
+// The value and gradient of Σ 100(x[i+1] − x[i]²)² + (1 − x[i])², as the gradient of its two
+// slices builds them: the loss, the reverse sweep over n − 1 elements and the two pads placing its
+// results back into n (one a step on, read through a halo) run as one group in one pass; nothing
+// but the outputs has a slot (the gradient's is used only when its buffer overlaps another).
+TEST(fusion, shifted_slices_gradient_is_one_pass) {
+  for (uint32_t n : {1025u, 100003u}) {
+    GraphBuilder b;
+    const DType t = DType::f64;
+    const uint32_t x = b.input(t, {n});
+    const uint32_t a = b.node(OpCode::slice, t, {n - 1}, {x}, {0, 1});
+    const uint32_t c = b.node(OpCode::slice, t, {n - 1}, {x}, {1, 1});
+    const uint32_t d = b.node(OpCode::sub, t, {n - 1}, {c, b.node(OpCode::square, t, {n - 1}, {a})});
+    const uint32_t hundred = b.constant(t, {}, {100});
+    const uint32_t onec = b.constant(t, {}, {1});
+    const uint32_t e = b.node(OpCode::sub, t, {n - 1}, {onec, a});
+    const uint32_t terms = b.node(OpCode::add, t, {n - 1}, {b.node(OpCode::mul, t, {n - 1}, {b.node(OpCode::square, t, {n - 1}, {d}), hundred}),
+                                                           b.node(OpCode::square, t, {n - 1}, {e})});
+    const uint32_t loss = b.node(OpCode::reduce_sum, t, {}, {terms}, {0, 0});
+    const uint32_t seed = b.node(OpCode::broadcast_to, t, {n - 1}, {b.node(OpCode::reshape, t, {1}, {onec})});
+    const uint32_t two = b.constant(t, {}, {2});
+    const uint32_t ge = b.node(OpCode::neg, t, {n - 1}, {b.node(OpCode::safe_mul, t, {n - 1}, {seed, b.node(OpCode::mul, t, {n - 1}, {two, e})})});
+    const uint32_t gd = b.node(OpCode::safe_mul, t, {n - 1}, {b.node(OpCode::safe_mul, t, {n - 1}, {seed, hundred}), b.node(OpCode::mul, t, {n - 1}, {two, d})});
+    const uint32_t ga = b.node(OpCode::safe_mul, t, {n - 1}, {b.node(OpCode::neg, t, {n - 1}, {gd}), b.node(OpCode::mul, t, {n - 1}, {two, a})});
+    const uint32_t zero = b.constant(t, {}, {0});
+    const uint32_t front = b.node(OpCode::pad, t, {n}, {b.node(OpCode::add, t, {n - 1}, {ge, ga}), zero}, {0, 1, 0});
+    const uint32_t back = b.node(OpCode::pad, t, {n}, {gd, zero}, {1, 0, 0});
+    b.output(loss);
+    b.output(b.node(OpCode::add, t, {n}, {front, back}));
+    ProgramPtr fused, plain;
+    REQUIRE(Program::compile(b.bytes().data(), b.bytes().size(), std::size_t{1} << 30, &fused, true).ok());
+    REQUIRE(Program::compile(b.bytes().data(), b.bytes().size(), std::size_t{1} << 30, &plain, false).ok());
+    CHECK_EQ(fused->num_fused_groups(), 1u);
+    CHECK_EQ(fused->num_steps(), 1u);
+    const uint64_t outputs = (uint64_t{n} * 8 + 63) / 64 * 64 + 8;
+    if (fused->arena_bytes() != outputs) fail(__FILE__, __LINE__, "arena " + std::to_string(fused->arena_bytes()) + " bytes, want " + std::to_string(outputs));
+    CHECK(plain->arena_bytes() >= 3 * (n - 1) * 8);
+    std::mt19937_64 rng(n);
+    std::vector<std::vector<double>> in = {random_values<double>(n, rng, -2, 2)};
+    const std::vector<std::vector<double>> expected = run_with_options<double>(*plain, in, RunOptions{});
+    // The hand-written gradient, to the rounding of the sum.
+    double f = 0;
+    for (uint32_t i = 0; i + 1 < n; ++i) {
+      const double u = in[0][i + 1] - in[0][i] * in[0][i], v = 1 - in[0][i];
+      f += 100 * u * u + v * v;
+      const double gi = -400 * u * in[0][i] - 2 * v + (i > 0 ? 200 * (in[0][i] - in[0][i - 1] * in[0][i - 1]) : 0);
+      CHECK(std::abs(expected[1][i] - gi) <= 1e-12 * (1 + std::abs(gi)));
+    }
+    CHECK(std::abs(expected[0][0] - f) <= 1e-12 * f);
+    std::string where;
+    ThreadsGuard guard;
+    for (unsigned threads : {1u, 2u, 4u}) {
+      REQUIRE(wengert::set_engine_threads(threads));
+      RunOptions opts;
+      opts.parallel = &wengert::engine_threads();
+      CHECK(same_bits(expected, run_with_options<double>(*fused, in, opts), &where));
+    }
+    // checkFinite: x[512] = 1e300 overflows x[i]² at element 512 (a block's first) and
+    // (x[i+1] − x[i]²)² at element 511, which the next block's halo computes again; the message
+    // is the unfused run's.
+    RunOptions check;
+    check.check_finite = true;
+    Status sf, sp;
+    run_with_options<double>(*fused, in, check, &sf);
+    CHECK(sf.ok());
+    in[0][512] = 1e300;
+    run_with_options<double>(*fused, in, check, &sf);
+    run_with_options<double>(*plain, in, check, &sp);
+    CHECK(sf.code == ErrorCode::non_finite);
+    CHECK_EQ(sf.message, sp.message);
+  }
 }
 
 // checkFinite in a group names the first member in step order that holds a non-finite value,
