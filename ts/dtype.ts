@@ -20,6 +20,24 @@ export function arrayType(dtype: DType): Float64ArrayConstructor | Float32ArrayC
   return dtype === 'float64' ? Float64Array : dtype === 'float32' ? Float32Array : Int32Array;
 }
 
+/** Typed arrays of at least this many bytes are allocated uninitialized by {@link resultArray}. */
+const UNINITIALIZED_FROM_BYTES = 65536;
+
+/**
+ * A new typed array of `n` elements for a result that the engine writes in full before the
+ * array is handed out (a failed call discards it). A large one is allocated uninitialized, so
+ * a call does not first zero the memory the engine then overwrites; a small one stays an
+ * ordinary (zeroed, possibly on-heap) typed array, which is cheaper to allocate.
+ */
+export function resultArray(dtype: FloatDType, n: number): Float64Array | Float32Array;
+export function resultArray(dtype: DType, n: number): Float64Array | Float32Array | Int32Array;
+export function resultArray(dtype: DType, n: number): Float64Array | Float32Array | Int32Array {
+  const type = arrayType(dtype);
+  const bytes = n * type.BYTES_PER_ELEMENT;
+  if (bytes < UNINITIALIZED_FROM_BYTES) return new type(n);
+  return new type(Buffer.allocUnsafeSlow(bytes).buffer, 0, n);
+}
+
 /** The dtype code used in the serialized format (docs/FORMAT.md). */
 export function dtypeCode(dtype: DType): number {
   return dtype === 'float64' ? 0 : dtype === 'float32' ? 1 : 2;

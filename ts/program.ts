@@ -2,7 +2,7 @@
 import { gradient, gradientOrigin } from './autodiff.js';
 import { jvp } from './forward.js';
 import { chooseJacobianMode, hessianNodes, jacobianNode, type JacobianMode } from './batch.js';
-import { arrayType, dtypeOf, isFloat, type DataArray, type DType, type FloatArray, type FloatDType } from './dtype.js';
+import { arrayType, dtypeOf, isFloat, resultArray, type DataArray, type DType, type FloatArray, type FloatDType } from './dtype.js';
 import { WengertError, WengertRangeError, WengertTypeError, fromNative } from './errors.js';
 import { Graph, withGraph, type ArgSpec, type Node } from './graph.js';
 import { nativeBinding, type NativeProgram, type NativeRunOptions } from './native.js';
@@ -618,7 +618,7 @@ export class Program {
   }
 
   private gradOutputs(): FloatArray[] {
-    return [new (arrayType(this.outputDtype as FloatDType))(1), ...this.wrt.map((i) => new (arrayType(this.args[i]!.dtype as FloatDType))(sizeOf(this.args[i]!.shape)))];
+    return [new (arrayType(this.outputDtype as FloatDType))(1), ...this.wrt.map((i) => resultArray(this.args[i]!.dtype as FloatDType, sizeOf(this.args[i]!.shape)))];
   }
 
   /**
@@ -648,7 +648,7 @@ export class Program {
     try {
       if (this.checks(options)) {
         this.fillInputs(inputsAndOptions, n, call);
-        result = (options && this.outArrays('run', options, this.outputSpecs)?.[0]) ?? new (arrayType(this.outputDtype))(this.outputSize);
+        result = (options && this.outArrays('run', options, this.outputSpecs)?.[0]) ?? resultArray(this.outputDtype, this.outputSize);
         try {
           program.run(call.slice(0, n) as DataArray[], [result], CHECK_FINITE);
         } catch (err) {
@@ -662,7 +662,7 @@ export class Program {
         result =
           out !== undefined ? (out[0] as DataArray)
           : this.outputShape.length === 0 ? (this.resultScratch ??= new (arrayType(this.outputDtype))(1))
-          : new (arrayType(this.outputDtype))(this.outputSize);
+          : resultArray(this.outputDtype, this.outputSize);
         call[n] = result;
         try {
           runFlat(program, call);
@@ -788,7 +788,7 @@ export class Program {
   private wrtName = (k: number): string => (k < 0 ? `one per wrt argument [${this.wrt.join(', ')}]` : `of argument ${this.wrt[k]}`);
 
   private outputArray(): FloatArray {
-    return new (arrayType(this.outputDtype as FloatDType))(sizeOf(this.outputShape));
+    return resultArray(this.outputDtype as FloatDType, sizeOf(this.outputShape));
   }
 
   private wrtArrays(): FloatArray[] {
@@ -796,7 +796,7 @@ export class Program {
     const arrays = new Array<FloatArray>(wrt.length);
     for (let k = 0; k < wrt.length; k++) {
       const i = wrt[k]!;
-      arrays[k] = this.args[i]!.dtype === 'float32' ? new Float32Array(this.argSizes[i]!) : new Float64Array(this.argSizes[i]!);
+      arrays[k] = resultArray(this.args[i]!.dtype as FloatDType, this.argSizes[i]!);
     }
     return arrays;
   }
