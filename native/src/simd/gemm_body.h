@@ -22,7 +22,9 @@ namespace {
 #if defined(__clang__) || defined(__GNUC__)
 #define WENGERT_GEMM_UNROLL _Pragma("GCC unroll 16")
 #define WENGERT_GEMM_PREFETCH_W(p) __builtin_prefetch((p), 1)
+#define WENGERT_GEMM_PREFETCH_R(p) __builtin_prefetch((p), 0)
 #else
+#define WENGERT_GEMM_PREFETCH_R(p) ((void)(p))
 #define WENGERT_GEMM_UNROLL
 #define WENGERT_GEMM_PREFETCH_W(p) ((void)(p))
 #endif
@@ -118,10 +120,10 @@ WENGERT_GEMM_UNROLL
   // Packs steps [p0, p0 + kc) and columns [j0, j0 + nc) of op(B) into panels of NR columns (zero
   // columns past nc). op(B)[p][j] = b[p·n + j], or b[j·k + p] when transposed.
   static void pack_b(const GemmShape& s, const T* b, uint64_t p0, uint64_t kc, uint64_t j0, uint64_t nc, T* dst) {
-    for (uint64_t jr = 0; jr < nc; jr += NR) {
-      const uint64_t cols = nc - jr < uint64_t(NR) ? nc - jr : uint64_t(NR);
-      T* d = dst + jr * kc;
-      if (s.tb) {
+    if (s.tb) {
+      for (uint64_t jr = 0; jr < nc; jr += NR) {
+        const uint64_t cols = nc - jr < uint64_t(NR) ? nc - jr : uint64_t(NR);
+        T* d = dst + jr * kc;
         for (uint64_t j = 0; j < uint64_t(NR); ++j) {
           if (j < cols) {
             const T* sc = b + (j0 + jr + j) * s.k + p0;
@@ -130,18 +132,25 @@ WENGERT_GEMM_UNROLL
             for (uint64_t p = 0; p < kc; ++p) d[p * NR + j] = T(0);
           }
         }
-      } else {
-        const T* src = b + p0 * s.n + j0 + jr;
-        for (uint64_t p = 0; p < kc; ++p) {
-          const T* sp = src + p * s.n;
-          T* dp = d + p * NR;
-          if (cols == uint64_t(NR)) {
-            std::memcpy(dp, sp, NR * sizeof(T));
-          } else {
-            for (uint64_t j = 0; j < cols; ++j) dp[j] = sp[j];
-            for (uint64_t j = cols; j < uint64_t(NR); ++j) dp[j] = T(0);
-          }
-        }
+      }
+      return;
+    }
+    // Not transposed: row p of the block is nc contiguous values. Each row is read once, front to
+    // back, and dealt out to the panels: a panel at a time would walk all kc rows (n apart) once
+    // per panel, which the hardware prefetchers follow poorly. The row kPrefetchRows ahead is
+    // requested explicitly, one request per cache line.
+    constexpr uint64_t kPrefetchRows = 8, kLine = 64 / sizeof(T);
+    const uint64_t full = nc / NR * NR;
+    for (uint64_t p = 0; p < kc; ++p) {
+      const T* sp = b + (p0 + p) * s.n + j0;
+      if (p + kPrefetchRows < kc) {
+        for (uint64_t j = 0; j < nc; j += kLine) WENGERT_GEMM_PREFETCH_R(sp + kPrefetchRows * s.n + j);
+      }
+      for (uint64_t jr = 0; jr < full; jr += NR) std::memcpy(dst + jr * kc + p * NR, sp + jr, NR * sizeof(T));
+      if (full < nc) {
+        T* dp = dst + full * kc + p * NR;
+        for (uint64_t j = 0; j < nc - full; ++j) dp[j] = sp[full + j];
+        for (uint64_t j = nc - full; j < uint64_t(NR); ++j) dp[j] = T(0);
       }
     }
   }
@@ -395,3 +404,4 @@ void gemm_f64(const GemmShape& s, const double* a, const double* b, double* c, c
 
 #undef WENGERT_GEMM_UNROLL
 #undef WENGERT_GEMM_PREFETCH_W
+#undef WENGERT_GEMM_PREFETCH_R
