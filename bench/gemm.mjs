@@ -1,9 +1,9 @@
 #!/usr/bin/env node
-// wengert's matrix product against OpenBLAS, one thread, at the W1 and W2 shapes
+// wengert's matrix product against OpenBLAS at the W1 and W2 shapes (one thread by default)
 // (../shared BENCH.md: W2 is batch 256, layers 784-512-512-10, forward X·W and backward Xᵀ·dY,
 // dY·Wᵀ; W1 is X·w and Xᵀ·g with X 100000 × 100).
 //
-//   node bench/gemm.mjs [--budget SECONDS] [--isa NAME] [--case TEXT]
+//   node bench/gemm.mjs [--budget SECONDS] [--isa NAME] [--case TEXT] [--dtype f32|f64] [--threads N]
 //
 // Builds a bench-only C++ harness (bench/gemm_bench.cpp, compiled with the engine's GEMM sources
 // into build-bench-gemm/, rebuilt when a source is newer) and runs it. The harness loads OpenBLAS
@@ -11,7 +11,9 @@
 // it, only wengert's figures are printed. OpenBLAS is never linked into, nor required by, wengert.
 // Prints, per shape and dtype: GFLOP/s (per thread CPU second, so that a shared machine does not
 // count other processes' time slices) of OpenBLAS and of wengert on every instruction set this
-// CPU runs, the ratio to OpenBLAS and the largest difference between the two results.
+// CPU runs, the ratio to OpenBLAS and the largest difference between the two results. With
+// --threads N, both run on N threads (wengert on its engine pool) and the figures are wall-clock
+// time, meaningful only on a quiet machine.
 import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, rmSync, statSync } from 'node:fs';
 import { dirname, join } from 'node:path';
@@ -28,9 +30,9 @@ if (process.platform === 'win32') {
 }
 
 // The engine sources the GEMM needs: its dispatch, the instruction-set units, and what they use.
-const engine = ['gemm.cpp', 'isa.cpp', 'isa_scalar.cpp', 'isa_sse2.cpp', 'isa_avx2.cpp', 'isa_avx512.cpp', 'isa_neon.cpp', 'format.cpp', 'status.cpp'];
+const engine = ['gemm.cpp', 'isa.cpp', 'isa_scalar.cpp', 'isa_sse2.cpp', 'isa_avx2.cpp', 'isa_avx512.cpp', 'isa_neon.cpp', 'format.cpp', 'status.cpp', 'threadpool.cpp'];
 const sources = [...engine.map((f) => join(src, f)), join(root, 'bench', 'gemm_bench.cpp')];
-const headers = [join(src, 'gemm.h'), join(src, 'simd', 'gemm_body.h'), join(src, 'isa.h')];
+const headers = [join(src, 'gemm.h'), join(src, 'simd', 'gemm_body.h'), join(src, 'isa.h'), join(src, 'threadpool.h')];
 
 const cxx = process.env.CXX || 'c++';
 const flags = ['-std=c++20', '-O3', `-I${src}`];
@@ -58,10 +60,12 @@ for (let i = 0; i < stale.length; i += 2) {
   }
 }
 if (stale.length > 0 || !existsSync(exe)) {
-  const r = spawnSync(cxx, [...objects, '-o', exe, '-ldl'], { stdio: 'inherit' });
+  const r = spawnSync(cxx, [...objects, '-o', exe, '-ldl', '-pthread'], { stdio: 'inherit' });
   if (r.status !== 0) process.exit(r.status ?? 1);
 }
 
 const args = process.argv.slice(2);
-const r = spawnSync(exe, args, { stdio: 'inherit', env: { ...process.env, OPENBLAS_NUM_THREADS: '1' } });
+const ti = args.indexOf('--threads');
+const blasThreads = ti >= 0 && args[ti + 1] ? args[ti + 1] : '1';
+const r = spawnSync(exe, args, { stdio: 'inherit', env: { ...process.env, OPENBLAS_NUM_THREADS: blasThreads } });
 process.exit(r.status ?? 1);

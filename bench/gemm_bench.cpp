@@ -1,7 +1,7 @@
 // Bench-only harness for wengert's matrix product (native/src/gemm.h), built and run by
 // bench/gemm.mjs. Times wengert's GEMM on every instruction set this CPU runs, and OpenBLAS's
 // cblas_?gemm / cblas_?gemv side by side (thread CPU time, see thread_seconds) when libopenblas can be loaded at run time (dlopen: it
-// is never linked, so it is not a dependency of anything). One thread. Prints one line per
+// is never linked, so it is not a dependency of anything). One thread unless --threads N. Prints one line per
 // (shape, dtype, implementation): GFLOP/s (median of interleaved timed rounds) and the ratio to
 // OpenBLAS. Also checks that both agree, so a fast wrong answer cannot pass unnoticed.
 #include <dlfcn.h>
@@ -17,6 +17,7 @@
 #include <vector>
 
 #include "gemm.h"
+#include "threadpool.h"
 
 using namespace wengert;
 
@@ -37,7 +38,7 @@ struct Blas {
   bool ok() const { return sgemm && dgemm && sgemv && dgemv; }
 };
 
-Blas load_blas() {
+Blas load_blas(int threads) {
   Blas b;
   void* h = nullptr;
   for (const char* name : {"libopenblas.so.0", "libopenblas.so", "libopenblas.dylib"}) {
@@ -45,7 +46,7 @@ Blas load_blas() {
     if (h) break;
   }
   if (!h) return b;
-  if (auto set = reinterpret_cast<void (*)(int)>(dlsym(h, "openblas_set_num_threads"))) set(1);
+  if (auto set = reinterpret_cast<void (*)(int)>(dlsym(h, "openblas_set_num_threads"))) set(threads);
   b.sgemm = reinterpret_cast<Sgemm>(dlsym(h, "cblas_sgemm"));
   b.dgemm = reinterpret_cast<Dgemm>(dlsym(h, "cblas_dgemm"));
   b.sgemv = reinterpret_cast<Sgemv>(dlsym(h, "cblas_sgemv"));
@@ -60,9 +61,13 @@ struct Case {
 
 // CPU time of the calling thread: on a shared machine, time slices given to other processes are
 // not counted (their cache pollution still is), so the figures say what the code does per core.
+// With --threads N (N > 1) the work runs on several threads, so the figure is wall-clock time
+// instead, and is only meaningful on a quiet machine.
+int g_threads = 0;
+
 double thread_seconds() {
   timespec ts;
-  clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
+  clock_gettime(g_threads > 1 ? CLOCK_MONOTONIC : CLOCK_THREAD_CPUTIME_ID, &ts);
   return double(ts.tv_sec) + 1e-9 * double(ts.tv_nsec);
 }
 
@@ -157,7 +162,8 @@ void run_case(const Case& cs, const Blas& blas, double budget, const char* only_
   }
   for (std::size_t g = 0; g < gemms.size(); ++g) {
     const std::size_t o = outs.size() - gemms.size() + g;
-    fns.push_back([&, g, o] { gemms[g](s, a.data(), b.data(), outs[o].data(), nullptr); });
+    const Parallel* par = g_threads > 0 ? &engine_threads() : nullptr;
+    fns.push_back([&, g, o, par] { gemms[g](s, a.data(), b.data(), outs[o].data(), par); });
   }
   const std::vector<double> t = seconds_per_call(fns, budget);
   const double blas_gflops = blas.ok() ? flop / t[0] * 1e-9 : 0;
@@ -189,12 +195,19 @@ int main(int argc, char** argv) {
   double budget = 0.3;
   const char* only_isa = nullptr;
   const char* only_case = nullptr;
+  const char* only_dtype = nullptr;
   for (int i = 1; i < argc; ++i) {
     if (std::strcmp(argv[i], "--budget") == 0 && i + 1 < argc) budget = std::atof(argv[++i]);
     if (std::strcmp(argv[i], "--isa") == 0 && i + 1 < argc) only_isa = argv[++i];
     if (std::strcmp(argv[i], "--case") == 0 && i + 1 < argc) only_case = argv[++i];
+    if (std::strcmp(argv[i], "--threads") == 0 && i + 1 < argc) g_threads = std::atoi(argv[++i]);
+    if (std::strcmp(argv[i], "--dtype") == 0 && i + 1 < argc) only_dtype = argv[++i];
   }
-  const Blas blas = load_blas();
+  if (g_threads > 0 && !set_engine_threads(unsigned(g_threads))) {
+    std::printf("--threads: 1 to %u\n", kMaxEngineThreads);
+    return 1;
+  }
+  const Blas blas = load_blas(g_threads > 0 ? g_threads : 1);
   if (!blas.ok()) std::printf("OpenBLAS not found (libopenblas.so.0): wengert only, no ratios\n");
   // W2 (batch 256, 784-512-512-10): the forward products X·W, and the backward ones: Xᵀ·dY
   // (weight gradients, transpose_a) and dY·Wᵀ (input gradients, transpose_b).
@@ -213,8 +226,8 @@ int main(int argc, char** argv) {
   };
   for (const Case& cs : cases) {
     if (only_case && std::strstr(cs.name, only_case) == nullptr) continue;
-    run_case<float>(cs, blas, budget, only_isa);
-    run_case<double>(cs, blas, budget, only_isa);
+    if (!only_dtype || std::strcmp(only_dtype, "f32") == 0) run_case<float>(cs, blas, budget, only_isa);
+    if (!only_dtype || std::strcmp(only_dtype, "f64") == 0) run_case<double>(cs, blas, budget, only_isa);
   }
   return 0;
 }

@@ -3,8 +3,11 @@
 // Structure (simd/gemm_body.h, compiled once per instruction set): op(B) is packed into panels of
 // NR columns and op(A) into panels of MR rows, over blocks of KC steps of the contraction, and an
 // MR×NR register-blocked micro-kernel multiplies a pair of panels. The packing routines absorb the
-// transposes, so no transposed copy of an operand is ever made. Products with a single output row
-// or column (matrix–vector) take a dedicated streaming path instead.
+// transposes, so no transposed copy of an operand is ever made. A narrow product (fewer columns
+// than the micro-kernel's NR, e.g. a layer with 10 outputs) is computed as Cᵀ = op(B)ᵀ·op(A)ᵀ,
+// written transposed, when that leaves fewer padded tile rows and columns: each element's sum is
+// formed the same way in either orientation, so this changes speed only. Products with a single
+// output row or column (matrix–vector) take a dedicated streaming path instead.
 //
 // Determinism: every block size is a function of the dtype and the shape only. Work is split over
 // threads by output tiles (and, for a matrix–vector product with few outputs, by fixed blocks of

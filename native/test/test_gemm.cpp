@@ -6,6 +6,8 @@
 //   - error bound, per element: |C - ref| <= (k + 1)·eps·(|op(A)|·|op(B)|)_ij, i.e. k roundings
 //     of the products and sums in any order (eps = the dtype's machine epsilon = 2u);
 //   - the output is written, never read (it starts as NaN), and nothing past it is touched;
+//   - narrow products (computed as Cᵀ = op(B)ᵀ·op(A)ᵀ, written transposed) at W2's shapes, and
+//     bit for bit equal to the same columns of a wide product (the orientation never changes bits);
 //   - bit-identical results for 1, 2 and 4 threads (a test-only std::thread Parallel), and for
 //     the serial (null) Parallel, on products split into many tiles and matrix–vector products
 //     split by rows and by columns.
@@ -159,6 +161,70 @@ void large_and_batched(Isa isa) {
   check_product<T>(fn, wide, 501, describe(isa, dt, wide));
 }
 
+// Narrow products (n below the register tile's width, W2's last layer) in every orientation and
+// as stacks: each is checked against the reference, and its bits against the first n columns of
+// a wide product (n + 40 columns, not narrow) of the same operands.
+template <class T>
+void narrow(Isa isa) {
+  const GemmFn<T> fn = gemm_for<T>(isa);
+  REQUIRE(fn != nullptr);
+  const char* dt = sizeof(T) == 4 ? "f32" : "f64";
+  struct Shape {
+    uint64_t batch, m, n, k;
+  };
+  // W2: 256×512·512×10 (forward), 512×256ᵀ·256×10 (weight gradient); others cross block edges.
+  const Shape shapes[] = {{1, 256, 10, 512}, {1, 512, 10, 256}, {2, 65, 3, 300}, {1, 397, 15, 31}, {3, 100, 2, 7}};
+  uint64_t seed = 700;
+  for (const Shape& sh : shapes) {
+    for (int t = 0; t < 4; ++t) {
+      GemmShape s;
+      s.batch = sh.batch, s.m = sh.m, s.n = sh.n, s.k = sh.k, s.ta = t & 1, s.tb = t >> 1;
+      const std::string what = describe(isa, dt, s);
+      if (!check_product<T>(fn, s, seed++, what)) return;
+      GemmShape w = s;
+      w.n = s.n + 40;
+      std::mt19937_64 rng(seed++);
+      const uint64_t sa = s.m * s.k, sb = s.k * s.n, sbw = w.k * w.n;
+      const std::vector<T> a = random_matrix<T>(s.batch * sa, rng);
+      const std::vector<T> bw = random_matrix<T>(s.batch * sbw, rng);
+      // B = the first n columns of op(B_wide): stored [k, n] (rows cut) or [n, k] (leading rows).
+      std::vector<T> b(s.batch * sb);
+      for (uint64_t q = 0; q < s.batch; ++q) {
+        for (uint64_t p = 0; p < s.k; ++p) {
+          for (uint64_t j = 0; j < s.n; ++j) {
+            if (s.tb) {
+              b[q * sb + j * s.k + p] = bw[q * sbw + j * s.k + p];
+            } else {
+              b[q * sb + p * s.n + j] = bw[q * sbw + p * w.n + j];
+            }
+          }
+        }
+      }
+      std::vector<T> c(s.batch * s.m * s.n), cw(s.batch * w.m * w.n);
+      fn(s, a.data(), b.data(), c.data(), nullptr);
+      fn(w, a.data(), bw.data(), cw.data(), nullptr);
+      bool same = true;
+      for (uint64_t q = 0; q < s.batch && same; ++q) {
+        for (uint64_t i = 0; i < s.m && same; ++i) {
+          same = std::memcmp(&c[(q * s.m + i) * s.n], &cw[(q * w.m + i) * w.n], s.n * sizeof(T)) == 0;
+        }
+      }
+      if (!same) {
+        fail(__FILE__, __LINE__, what + ": differs from the same columns of a wide product");
+        return;
+      }
+    }
+  }
+}
+
+TEST(gemm, narrow_products_every_isa) {
+  for (int i = 0; i < wengert::kNumIsas; ++i) {
+    if (!wengert::isa_supported(Isa(i))) continue;
+    narrow<float>(Isa(i));
+    narrow<double>(Isa(i));
+  }
+}
+
 TEST(gemm, small_shapes_every_isa) {
   for (int i = 0; i < wengert::kNumIsas; ++i) {
     if (!wengert::isa_supported(Isa(i))) continue;
@@ -217,6 +283,8 @@ void thread_invariance(Isa isa) {
   };
   add(1, 800, 300, 300, false, false);  // 3 × 3 tiles, 2 contraction blocks (f32) / 3 (f64)
   add(2, 400, 140, 130, true, true);    // a stack of 2 × 2 tiles
+  add(1, 1000, 10, 300, false, false);  // narrow, computed as Cᵀ: 8 tiles of C's rows
+  add(2, 900, 5, 70, true, true);       // a stack of narrow products
   add(1, 20000, 1, 100, false, false);  // X·w: row blocks
   add(1, 100, 1, 20000, true, false);   // Xᵀ·g: partial sums of row blocks
   add(1, 1500, 1, 700, true, false);    // Aᵀ·x with many outputs: column blocks
