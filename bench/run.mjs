@@ -167,6 +167,10 @@ function report(r) {
   const line = (label, m, extra = '') => console.log(`  ${label.padEnd(24)} ${m ? fmtRange(m) : '—'}${extra}`);
   console.log(`${r.workload} ${r.title}`);
   line('wengert value+grad', r.wengert.valueAndGrad);
+  if (r.wengert.valueAndGradOut) {
+    const cpp = r.peers.cpp && typeof r.peers.cpp !== 'string' ? `   wengert/hand-written C++ ${(r.wengert.valueAndGradOut.median / r.peers.cpp.median).toPrecision(3)}×` : '';
+    line('  with { out }', r.wengert.valueAndGradOut, cpp);
+  }
   line('wengert forward', r.wengert.forward, `   grad/forward ${(r.wengert.valueAndGrad.median / r.wengert.forward.median).toFixed(2)}×`);
   if (r.wengert.memory) console.log(`  ${'wengert memory'.padEnd(24)} arena ${fmtBytes(r.wengert.memory.arenaBytes)}, forward arena ${fmtBytes(r.wengert.memory.forwardArenaBytes)}`);
   for (const [k, label] of [['cpp', 'hand-written C++'], ['js', 'hand-written JS'], ['tfjs-cpu', 'TF.js cpu'], ['tfjs-wasm', 'TF.js wasm']]) {
@@ -335,9 +339,19 @@ if (selected('W3a')) {
   const vg = p.valueAndGrad(x);
   const c = check('W3a', 'wengert', vg.value, W3REF, W3TOL, vg.grads, refGrads, 1e-12);
   if (c.ok) {
-    const [mVg, mF, mC, mJ] = measure([{ fn: () => p.valueAndGrad(x) }, { fn: () => p.run(x) }, { fn: () => ref.w3(x, g) }, { fn: () => hand.w3(x, gj) }]);
+    // The hand-written gradients write into arrays given to them: `{ out }` is the like-for-like
+    // call; without it every call allocates a new 8 MB gradient (page faults included).
+    const gOut = new Float64Array(n);
+    const [mVg, mOut, mF, mC, mJ] = measure([
+      { fn: () => p.valueAndGrad(x) },
+      { fn: () => p.valueAndGrad(x, { out: [gOut] }) },
+      { fn: () => p.run(x) },
+      { fn: () => ref.w3(x, g) },
+      { fn: () => hand.w3(x, gj) },
+    ]);
     const peers = { cpp: mC, js: mJ, ...(await tfPeers('W3a', tfMake('W3a', { x }), W3REF, refGrads)) };
-    report({ workload: 'W3a', title: `extended Rosenbrock n=${n}, vector ops (slices)`, wengert: { valueAndGrad: mVg, forward: mF, memory: p.memory() }, peers, check: c });
+    report({ workload: 'W3a', title: `extended Rosenbrock n=${n}, vector ops (slices)`, wengert: { valueAndGrad: mVg, valueAndGradOut: mOut, forward: mF, memory: p.memory() }, peers, check: c,
+      notes: ['"with { out }": the gradient goes into the caller\'s array, as the hand-written gradients\' do'] });
   }
   p.dispose();
 }
