@@ -96,5 +96,12 @@ describe('graph bytes', () => {
     const rng = new Rng(9);
     const bytes = Uint8Array.from({ length: 1000 }, () => rng.int(256));
     expect(crc32(bytes)).toBe(engineCrc32(bytes));
+    // The writer folds eight bytes per step: every tail length and start offset must agree too.
+    for (let start = 0; start < 8; start++) {
+      for (let n = 0; n <= 40; n++) {
+        const part = bytes.subarray(start, start + n);
+        expect(engineCrc32(part)).toBe(crc32(part));
+      }
+    }
   });
 });

@@ -15,6 +15,11 @@ import { customVjpRule, type Graph, type Node } from './graph.js';
 import { OPS, type OpName } from './generated/ops.js';
 import { compileRule } from './expr.js';
 import * as ops from './ops/index.js';
+// The sweep's hot calls import from the defining modules: a call through the ops/index.js
+// re-export is a property getter each time.
+import { binary } from './ops/core.js';
+import { add, mul, neg } from './ops/elementwise.js';
+import { slicesVjp, sumToShape } from './ops/shape.js';
 import { sameShape, fmt } from './shape.js';
 import { Tensor, type TensorLike } from './tensor.js';
 
@@ -101,10 +106,10 @@ export function applyPartial(g: Tensor, partial: TensorLike): Tensor | undefined
   if (typeof partial === 'number') {
     if (partial === 0) return undefined;
     if (partial === 1) return g;
-    if (partial === -1) return ops.neg(g);
-    return ops.mul(g, partial);
+    if (partial === -1) return neg(g);
+    return mul(g, partial);
   }
-  return ops.binary('safe_mul', g, partial);
+  return binary('safe_mul', g, partial);
 }
 
 /** A partial derivative of an elementwise op, recorded from the op's inputs and output. */
@@ -124,11 +129,8 @@ export function elementwisePartials(op: OpName): readonly PartialFn[] | undefine
   if (src === undefined) return undefined;
   const partials = src.map((text): PartialFn => {
     const d = compileRule(text);
-    return (inputs, out) => {
-      const env: Record<string, Tensor> = { z: out, x: inputs[0]! };
-      if (inputs[1] !== undefined) env['y'] = inputs[1];
-      return d(env);
-    };
+    // One object shape for every call (y is undefined for a unary op: the rule then names no y).
+    return (inputs, out) => d({ z: out, x: inputs[0]!, y: inputs[1] } as Record<string, Tensor>);
   });
   partialsCache.set(op, partials);
   return partials;
@@ -155,13 +157,21 @@ export function opsMissingRules(): OpName[] {
   return (Object.keys(OPS) as OpName[]).filter((op) => OPS[op].grad === 'rule' && op !== 'input' && vjpRule(op) === undefined);
 }
 
-/** Spans of node ids the reverse sweep appended for one traced node, in increasing id order. */
-const origins = new WeakMap<Graph, { start: number; end: number; node: Node }[]>();
+/**
+ * Spans [start, end) of node ids the reverse sweep appended for one traced node, in increasing id
+ * order, as three parallel lists (one entry per differentiated node: no object each).
+ */
+interface OriginSpans {
+  readonly starts: number[];
+  readonly ends: number[];
+  readonly nodes: Node[];
+}
+const origins = new WeakMap<Graph, OriginSpans>();
 
-function noteOrigin(graph: Graph, start: number, end: number, node: Node): void {
+function originSpans(graph: Graph): OriginSpans {
   let spans = origins.get(graph);
-  if (spans === undefined) origins.set(graph, (spans = []));
-  spans.push({ start, end, node });
+  if (spans === undefined) origins.set(graph, (spans = { starts: [], ends: [], nodes: [] }));
+  return spans;
 }
 
 /**
@@ -171,16 +181,17 @@ function noteOrigin(graph: Graph, start: number, end: number, node: Node): void 
 export function gradientOrigin(graph: Graph, id: number): Node | undefined {
   const spans = origins.get(graph);
   if (spans === undefined) return undefined;
+  const { starts, ends, nodes } = spans;
   let lo = 0;
-  let hi = spans.length;
+  let hi = ends.length;
   while (lo < hi) {
     const mid = (lo + hi) >> 1;
-    if (spans[mid]!.end <= id) lo = mid + 1;
+    if (ends[mid]! <= id) lo = mid + 1;
     else hi = mid;
   }
   // Spans end in increasing order; a nested sweep's spans lie inside the span that made them.
-  for (let k = lo; k < spans.length; k++) {
-    if (spans[k]!.start <= id) return spans[k]!.node;
+  for (let k = lo; k < ends.length; k++) {
+    if (starts[k]! <= id) return nodes[k]!;
   }
   return undefined;
 }
@@ -225,6 +236,7 @@ export function gradient(graph: Graph, output: Node, wrt: readonly Node[], seed?
     else if (anyCustom && customVjpRule(graph, node)?.inputs.some((x) => needs[x.id] === 1)) needs[i] = 1;
   }
 
+  const spans = originSpans(graph);
   const ct: (Tensor | undefined)[] = new Array<Tensor | undefined>(n);
   const tensor = (node: Node): Tensor => new Tensor(node, graph);
   ct[output.id] = tensor(seed ?? graph.scalar(1, output.dtype));
@@ -237,9 +249,9 @@ export function gradient(graph: Graph, output: Node, wrt: readonly Node[], seed?
     const node = graph.nodes[i]!;
     const pieces = sliced[i];
     if (pieces !== undefined) {
-      const s = ops.slicesVjp(tensor(node), pieces);
+      const s = slicesVjp(tensor(node), pieces);
       const prev = ct[i];
-      ct[i] = prev === undefined ? s : ops.add(prev, s);
+      ct[i] = prev === undefined ? s : add(prev, s);
       sliced[i] = undefined;
     }
     const g = ct[i];
@@ -263,11 +275,15 @@ export function gradient(graph: Graph, output: Node, wrt: readonly Node[], seed?
       const x = targets[k]!;
       let c = contributions[k];
       if (c === undefined || needs[x.id] === 0) continue;
-      if (!sameShape(c.shape, x.shape)) c = ops.sumToShape(c, x.shape);
+      if (!sameShape(c.shape, x.shape)) c = sumToShape(c, x.shape);
       const prev = ct[x.id];
-      ct[x.id] = prev === undefined ? c : ops.add(prev, c);
+      ct[x.id] = prev === undefined ? c : add(prev, c);
     }
-    if (graph.nodes.length > first) noteOrigin(graph, first, graph.nodes.length, node);
+    if (graph.nodes.length > first) {
+      spans.starts.push(first);
+      spans.ends.push(graph.nodes.length);
+      spans.nodes.push(node);
+    }
   }
 
   return wrt.map((w) => {

@@ -5,7 +5,7 @@
  * elementwise ops by IR name. Each expression is parsed once.
  */
 import { OPS, type OpName } from './generated/ops.js';
-import { binary, unary } from './ops/index.js';
+import { binary, unary } from './ops/core.js';
 import type { Tensor, TensorLike } from './tensor.js';
 
 type Env = Readonly<Record<string, Tensor>>;

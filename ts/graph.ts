@@ -3,7 +3,7 @@
  * with smaller ids, so the graph is acyclic by construction and every pass is one loop.
  */
 import type { DataArray, DType } from './dtype.js';
-import type { Shape } from './shape.js';
+import { sameShape, type Shape } from './shape.js';
 import type { OpName } from './generated/ops.js';
 import { WengertError } from './errors.js';
 import { arrayType } from './dtype.js';
@@ -17,6 +17,24 @@ export interface ArgSpec {
 
 /** @internal The integer attributes of an op that has none (shared: never modified). */
 export const NO_IATTRS: readonly number[] = Object.freeze([]);
+
+/** The shape of every scalar node (shared: never modified). */
+const SCALAR_SHAPE: Shape = Object.freeze([]);
+
+/**
+ * The shape a new node keeps: an operand's own shape array when it is equal (nodes never modify
+ * their shapes, so equal shapes can be one array), else a copy of `shape`, which may be the
+ * caller's. Most nodes are elementwise, so most share: fewer arrays to allocate and for the
+ * garbage collector to move while a large trace grows.
+ */
+function keptShape(shape: Shape, inputs: readonly Node[]): Shape {
+  if (shape.length === 0) return SCALAR_SHAPE;
+  for (let i = 0; i < inputs.length; i++) {
+    const s = inputs[i]!.shape;
+    if (s === shape || sameShape(s, shape)) return s;
+  }
+  return shape.slice();
+}
 
 /** One entry of the Wengert list. */
 export class Node {
@@ -74,7 +92,7 @@ export class Graph {
         throw new WengertError('WENGERT_TRACE', `op ${op}: an input belongs to another traced function`);
       }
     }
-    const node = new Node(this.nodes.length, op, inputs, shape.slice(), dtype, iattrs, data);
+    const node = new Node(this.nodes.length, op, inputs, keptShape(shape, inputs), dtype, iattrs, data);
     this.nodes.push(node);
     if (this.captureSites) this.sites[node.id] = captureSite();
     return node;

@@ -9,37 +9,73 @@ import { OPS } from './generated/ops.js';
 /** The format version this writer produces. */
 export const FORMAT_VERSION = 1;
 
-const CRC_TABLE = (() => {
-  const t = new Uint32Array(256);
+/**
+ * CRC-32 lookup tables for slicing by 8: table k (entries [256k, 256k + 256)) gives the CRC of a
+ * byte followed by k zero bytes, so eight bytes are folded per step by independent lookups.
+ */
+const CRC_TABLES = (() => {
+  const t = new Uint32Array(8 * 256);
   for (let n = 0; n < 256; n++) {
     let c = n;
     for (let k = 0; k < 8; k++) c = c & 1 ? 0xedb88320 ^ (c >>> 1) : c >>> 1;
     t[n] = c >>> 0;
+  }
+  for (let k = 1; k < 8; k++) {
+    for (let n = 0; n < 256; n++) {
+      const prev = t[256 * (k - 1) + n]!;
+      t[256 * k + n] = (t[prev & 0xff]! ^ (prev >>> 8)) >>> 0;
+    }
   }
   return t;
 })();
 
 /** CRC-32 (IEEE 802.3) of `bytes`. */
 export function crc32(bytes: Uint8Array): number {
+  const t = CRC_TABLES;
   let c = 0xffffffff;
-  for (let i = 0; i < bytes.length; i++) c = CRC_TABLE[(c ^ bytes[i]!) & 0xff]! ^ (c >>> 8);
+  let i = 0;
+  for (const end = bytes.length - 7; i < end; i += 8) {
+    const lo = (c ^ (bytes[i]! | (bytes[i + 1]! << 8) | (bytes[i + 2]! << 16) | (bytes[i + 3]! << 24))) >>> 0;
+    c =
+      t[1792 + (lo & 0xff)]! ^
+      t[1536 + ((lo >>> 8) & 0xff)]! ^
+      t[1280 + ((lo >>> 16) & 0xff)]! ^
+      t[1024 + (lo >>> 24)]! ^
+      t[768 + bytes[i + 4]!]! ^
+      t[512 + bytes[i + 5]!]! ^
+      t[256 + bytes[i + 6]!]! ^
+      t[bytes[i + 7]!]!;
+  }
+  for (; i < bytes.length; i++) c = t[(c ^ bytes[i]!) & 0xff]! ^ (c >>> 8);
   return (c ^ 0xffffffff) >>> 0;
 }
 
 /** The nodes `outputs` depend on, in id order. */
 export function liveNodes(graph: Graph, outputs: readonly Node[]): Node[] {
-  const live = new Uint8Array(graph.nodes.length);
+  const all = graph.nodes;
+  const live = new Uint8Array(all.length);
   for (const o of outputs) live[o.id] = 1;
-  for (let i = graph.nodes.length - 1; i >= 0; i--) {
-    if (live[i] === 1) for (const x of graph.nodes[i]!.inputs) live[x.id] = 1;
+  let count = 0;
+  for (let i = all.length - 1; i >= 0; i--) {
+    if (live[i] !== 1) continue;
+    count++;
+    const inputs = all[i]!.inputs;
+    for (let k = 0; k < inputs.length; k++) live[inputs[k]!.id] = 1;
   }
-  return graph.nodes.filter((n) => live[n.id] === 1);
+  const nodes = new Array<Node>(count);
+  for (let i = 0, j = 0; j < count; i++) if (live[i] === 1) nodes[j++] = all[i]!;
+  return nodes;
 }
+
+/** Whether this machine stores a Uint32Array's words little-endian, as the format does. */
+const LITTLE_ENDIAN = new Uint8Array(new Uint32Array([1]).buffer)[0] === 1;
 
 /**
  * Serialize the program computing `outputs` from `args` (default `graph.args`; a transform's
  * program passes more: its tangents or cotangents are extra arguments after the traced ones).
- * The size is computed first, so the bytes are written once into one buffer.
+ * The size is computed first, then the bytes are written once into one buffer. Every field before
+ * the constant pool falls on a 4-byte boundary (docs/FORMAT.md), so that part is written as 32-bit
+ * words: a node record is two words of small fields, then its dims, inputs and attributes.
  */
 export function serialize(graph: Graph, outputs: readonly Node[], args: readonly ArgSpec[] = graph.args): Uint8Array {
   const nodes = liveNodes(graph, outputs);
@@ -47,86 +83,83 @@ export function serialize(graph: Graph, outputs: readonly Node[], args: readonly
   const index = new Int32Array(graph.nodes.length);
   for (let i = 0; i < nodes.length; i++) index[nodes[i]!.id] = i;
 
-  // Constant pool: each constant 8-byte aligned. Sizes of everything before it.
-  const constOffset = new Map<Node, number>();
+  // Constant pool: each constant 8-byte aligned. Sizes of everything before it, in words.
+  const constants: Node[] = [];
+  const constOffsets: number[] = [];
   let poolLength = 0;
-  let length = 32;
-  for (const a of args) length += 4 + 4 * a.shape.length;
-  for (const n of nodes) {
-    if (n.op === 'constant' && n.data !== undefined) {
-      poolLength = Math.ceil(poolLength / 8) * 8;
-      constOffset.set(n, poolLength);
-      poolLength += n.data.byteLength;
+  let words = 8;
+  for (const a of args) words += 1 + a.shape.length;
+  for (let i = 0; i < nodes.length; i++) {
+    const n = nodes[i]!;
+    let nIattrs = n.iattrs.length;
+    if (n.op === 'constant') {
+      nIattrs = 2;
+      if (n.data !== undefined) {
+        poolLength = Math.ceil(poolLength / 8) * 8;
+        constants.push(n);
+        constOffsets.push(poolLength);
+        poolLength += n.data.byteLength;
+      }
     }
-    const nIattrs = n.op === 'constant' ? 2 : n.iattrs.length;
-    length += 8 + 4 * n.shape.length + 4 * n.inputs.length + 8 * nIattrs;
+    words += 2 + n.shape.length + n.inputs.length + 2 * nIattrs;
   }
-  length += 4 * outputs.length + poolLength;
+  words += outputs.length;
+  const poolStart = 4 * words;
+  const length = poolStart + poolLength;
 
   const out = new Uint8Array(length);
-  const view = new DataView(out.buffer);
-  let at = 0;
-  const u8 = (v: number): void => {
-    view.setUint8(at, v);
-    at += 1;
-  };
-  const u16 = (v: number): void => {
-    view.setUint16(at, v, true);
-    at += 2;
-  };
-  const u32 = (v: number): void => {
-    view.setUint32(at, v, true);
-    at += 4;
-  };
-  const i64 = (v: number): void => {
-    // Two's complement from two 32-bit halves (exact for safe integers).
-    const hi = Math.floor(v / 4294967296);
-    view.setUint32(at, v - hi * 4294967296, true);
-    view.setInt32(at + 4, hi, true);
-    at += 8;
-  };
-
-  out.set([0x57, 0x47, 0x52, 0x54]); // 'WGRT'
-  at = 4;
-  u16(FORMAT_VERSION);
-  u16(0);
-  u32(length); // byte_length
-  u32(0); // crc32, patched below
-  u32(args.length);
-  u32(nodes.length);
-  u32(outputs.length);
-  u32(poolLength);
+  const w = new Uint32Array(out.buffer, 0, words);
+  w[0] = 0x54524757; // 'WGRT'
+  w[1] = FORMAT_VERSION; // version, then flags 0
+  w[2] = length; // byte_length
+  w[3] = 0; // crc32, patched below
+  w[4] = args.length;
+  w[5] = nodes.length;
+  w[6] = outputs.length;
+  w[7] = poolLength;
+  let at = 8;
   for (const a of args) {
-    u8(dtypeCode(a.dtype));
-    u8(a.shape.length);
-    u16(0);
-    for (const d of a.shape) u32(d);
+    w[at++] = dtypeCode(a.dtype) | (a.shape.length << 8); // dtype, rank, reserved 0
+    for (const d of a.shape) w[at++] = d;
   }
-  for (const n of nodes) {
+  let k = 0; // the next constant's entry in constOffsets
+  for (let i = 0; i < nodes.length; i++) {
+    const n = nodes[i]!;
     const constant = n.op === 'constant';
-    const iattrs = n.iattrs;
-    u16(OPS[n.op].code);
-    u8(dtypeCode(n.dtype));
-    u8(n.shape.length);
-    u8(n.inputs.length);
-    u8(constant ? 2 : iattrs.length);
-    u8(0); // n_fattrs
-    u8(0);
-    for (const d of n.shape) u32(d);
-    for (const x of n.inputs) u32(index[x.id]!);
+    const { shape, inputs, iattrs } = n;
+    w[at++] = OPS[n.op].code | (dtypeCode(n.dtype) << 16) | (shape.length << 24);
+    w[at++] = inputs.length | ((constant ? 2 : iattrs.length) << 8); // n_inputs, n_iattrs, n_fattrs 0, reserved 0
+    for (let d = 0; d < shape.length; d++) w[at++] = shape[d]!;
+    for (let j = 0; j < inputs.length; j++) w[at++] = index[inputs[j]!.id]!;
     if (constant) {
-      i64(constOffset.get(n) ?? 0);
-      i64(n.data?.byteLength ?? 0);
+      // byte_offset, byte_length (each a small non-negative i64: high word 0)
+      const hasData = n.data !== undefined;
+      w[at++] = hasData ? constOffsets[k]! : 0;
+      w[at++] = 0;
+      w[at++] = hasData ? n.data.byteLength : 0;
+      w[at++] = 0;
+      if (hasData) k++;
     } else {
-      for (const v of iattrs) i64(v);
+      for (let j = 0; j < iattrs.length; j++) {
+        // Two's complement i64 from two 32-bit halves (exact for safe integers): storing a number
+        // in a Uint32Array keeps it modulo 2^32.
+        const v = iattrs[j]!;
+        w[at++] = v;
+        w[at++] = Math.floor(v / 4294967296);
+      }
     }
   }
-  for (const o of outputs) u32(index[o.id]!);
-  const poolStart = at;
-  for (const [n, offset] of constOffset) {
-    const data = n.data!;
-    out.set(new Uint8Array(data.buffer, data.byteOffset, data.byteLength), poolStart + offset);
+  for (const o of outputs) w[at++] = index[o.id]!;
+  if (!LITTLE_ENDIAN) {
+    for (let i = 0; i < words; i++) {
+      const v = w[i]!;
+      w[i] = ((v & 0xff) << 24) | ((v & 0xff00) << 8) | ((v >>> 8) & 0xff00) | (v >>> 24);
+    }
   }
-  view.setUint32(12, crc32(out.subarray(16)), true);
+  for (let c = 0; c < constants.length; c++) {
+    const data = constants[c]!.data!;
+    out.set(new Uint8Array(data.buffer, data.byteOffset, data.byteLength), poolStart + constOffsets[c]!);
+  }
+  new DataView(out.buffer).setUint32(12, crc32(out.subarray(16)), true);
   return out;
 }

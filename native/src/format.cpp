@@ -56,6 +56,23 @@ class Reader {
   std::size_t pos_;
 };
 
+// The op of each opcode, by table lookup (find_op searches the list; a graph has one lookup per node).
+constexpr std::size_t kOpTableSize = 256;
+consteval bool all_codes_fit() {
+  for (const OpInfo& op : kOps) {
+    if (op.code >= kOpTableSize) return false;
+  }
+  return true;
+}
+static_assert(all_codes_fit(), "an opcode in ops.json is over the lookup table's size");
+constexpr auto kOpByCode = [] {
+  std::array<const OpInfo*, kOpTableSize> t{};
+  for (const OpInfo& op : kOps) t[op.code] = &op;
+  return t;
+}();
+
+const OpInfo* op_of(uint16_t code) { return code < kOpTableSize ? kOpByCode[code] : nullptr; }
+
 uint32_t load_u32(const uint8_t* p) {
   return uint32_t{p[0]} | (uint32_t{p[1]} << 8) | (uint32_t{p[2]} << 16) | (uint32_t{p[3]} << 24);
 }
@@ -75,15 +92,16 @@ bool checked_numel(const Shape& s, uint64_t* out) {
   return true;
 }
 
-// Reads `rank` dims (each <= kMaxDim) into `s`.
-Status read_shape(Reader& r, uint8_t rank, Shape* s, const std::string& where) {
-  if (rank > kMaxRank) return bad(cat(where, ": rank ", unsigned{rank}, " exceeds the maximum of ", kMaxRank));
+// Reads `rank` dims (each <= kMaxDim) into `s`. `where()` names the record, for errors only.
+template <class Where>
+Status read_shape(Reader& r, uint8_t rank, Shape* s, const Where& where) {
+  if (rank > kMaxRank) return bad(cat(where(), ": rank ", unsigned{rank}, " exceeds the maximum of ", kMaxRank));
   s->rank = rank;
   for (int d = 0; d < rank; ++d) {
     const std::size_t at = r.pos();
-    if (!r.u32(&s->dims[d])) return bad(cat(where, ": truncated in its dims at byte ", at));
+    if (!r.u32(&s->dims[d])) return bad(cat(where(), ": truncated in its dims at byte ", at));
     if (s->dims[d] > kMaxDim) {
-      return bad(cat(where, ": dim ", d, " is ", s->dims[d], ", over the maximum of 2^31 - 1 (at byte ", at, ")"));
+      return bad(cat(where(), ": dim ", d, " is ", s->dims[d], ", over the maximum of 2^31 - 1 (at byte ", at, ")"));
     }
   }
   return {};
@@ -366,22 +384,22 @@ class NodeChecker {
     if ((ta != 0 && ta != 1) || (tb != 0 && tb != 1)) return fail(cat("transpose flags ", ta, ", ", tb, " are not 0 or 1"));
     const Shape& a = in_shape(0);
     const Shape& b = in_shape(1);
-    const std::string shapes = cat("input shapes ", a.str(), " and ", b.str());
-    if (a.rank < 2 || b.rank < 2) return fail(cat(shapes, ": both need rank >= 2"));
-    if (a.rank != b.rank) return fail(cat(shapes, ": batch dims differ"));
+    const auto shapes = [&] { return cat("input shapes ", a.str(), " and ", b.str()); };
+    if (a.rank < 2 || b.rank < 2) return fail(cat(shapes(), ": both need rank >= 2"));
+    if (a.rank != b.rank) return fail(cat(shapes(), ": batch dims differ"));
     const int r = a.rank;
     for (int d = 0; d < r - 2; ++d) {
-      if (a.dims[d] != b.dims[d]) return fail(cat(shapes, ": batch dims differ"));
+      if (a.dims[d] != b.dims[d]) return fail(cat(shapes(), ": batch dims differ"));
     }
     const uint32_t m = ta ? a.dims[r - 1] : a.dims[r - 2], ka = ta ? a.dims[r - 2] : a.dims[r - 1];
     const uint32_t kb = tb ? b.dims[r - 1] : b.dims[r - 2], n = tb ? b.dims[r - 2] : b.dims[r - 1];
     if (ka != kb) {
-      return fail(cat(shapes, " (transpose_a ", ta, ", transpose_b ", tb, "): contraction dims ", ka, " and ", kb, " differ"));
+      return fail(cat(shapes(), " (transpose_a ", ta, ", transpose_b ", tb, "): contraction dims ", ka, " and ", kb, " differ"));
     }
     Shape want = a;
     want.dims[r - 2] = m;
     want.dims[r - 1] = n;
-    if (!(want == n_.shape)) return fail(cat(shapes, " give ", want.str(), ", not the node's shape ", n_.shape.str()));
+    if (!(want == n_.shape)) return fail(cat(shapes(), " give ", want.str(), ", not the node's shape ", n_.shape.str()));
     return {};
   }
 
@@ -444,17 +462,17 @@ class NodeChecker {
     if (n_.shape.rank != in.rank) return fail(cat("node shape ", n_.shape.str(), " and input shape ", in.str(), " differ in rank"));
     for (int d = 0; d < in.rank; ++d) {
       const int64_t begin = attrs_[d], step = attrs_[in.rank + d], count = n_.shape.dims[d], dim = in.dims[d];
-      const std::string axis = cat("axis ", d, " (begin ", begin, ", step ", step, ", count ", count, ", input shape ", in.str(), ")");
+      const auto axis = [&] { return cat("axis ", d, " (begin ", begin, ", step ", step, ", count ", count, ", input shape ", in.str(), ")"); };
       if (step == 0 || step > int64_t{kMaxDim} || step < -int64_t{kMaxDim}) {
-        return fail(cat(axis, ": step must be non-zero with |step| <= 2^31 - 1"));
+        return fail(cat(axis(), ": step must be non-zero with |step| <= 2^31 - 1"));
       }
       if (count == 0) {
-        if (begin < 0 || begin > dim) return fail(cat(axis, ": begin is outside [0, ", dim, "]"));
+        if (begin < 0 || begin > dim) return fail(cat(axis(), ": begin is outside [0, ", dim, "]"));
         continue;
       }
-      if (begin < 0 || begin >= dim) return fail(cat(axis, ": reads outside [0, ", dim, ")"));
+      if (begin < 0 || begin >= dim) return fail(cat(axis(), ": reads outside [0, ", dim, ")"));
       const int64_t last = begin + (count - 1) * step;  // |begin|, |(count - 1) · step| < 2^62: no overflow
-      if (last < 0 || last >= dim) return fail(cat(axis, ": reads outside [0, ", dim, ")"));
+      if (last < 0 || last >= dim) return fail(cat(axis(), ": reads outside [0, ", dim, ")"));
     }
     return {};
   }
@@ -465,16 +483,16 @@ class NodeChecker {
     const Shape& a = in_shape(0);
     const Shape& b = in_shape(1);
     const int64_t axis = attrs_[0];
-    const std::string shapes = cat("input shapes ", a.str(), " and ", b.str(), ", axis ", axis);
-    if (a.rank != b.rank || axis < 0 || axis >= a.rank) return fail(cat(shapes, ": ranks differ or the axis is out of range"));
+    const auto shapes = [&] { return cat("input shapes ", a.str(), " and ", b.str(), ", axis ", axis); };
+    if (a.rank != b.rank || axis < 0 || axis >= a.rank) return fail(cat(shapes(), ": ranks differ or the axis is out of range"));
     for (int d = 0; d < a.rank; ++d) {
-      if (d != axis && a.dims[d] != b.dims[d]) return fail(cat(shapes, ": dim ", d, " differs"));
+      if (d != axis && a.dims[d] != b.dims[d]) return fail(cat(shapes(), ": dim ", d, " differs"));
     }
     const uint64_t joined = uint64_t{a.dims[axis]} + b.dims[axis];
-    if (joined > kMaxDim) return fail(cat(shapes, ": the joined dim ", joined, " is over 2^31 - 1"));
+    if (joined > kMaxDim) return fail(cat(shapes(), ": the joined dim ", joined, " is over 2^31 - 1"));
     Shape want = a;
     want.dims[axis] = static_cast<uint32_t>(joined);
-    if (!(want == n_.shape)) return fail(cat(shapes, " give ", want.str(), ", not the node's shape ", n_.shape.str()));
+    if (!(want == n_.shape)) return fail(cat(shapes(), " give ", want.str(), ", not the node's shape ", n_.shape.str()));
     return {};
   }
 
@@ -607,17 +625,28 @@ std::string Shape::str() const {
 }
 
 uint32_t crc32(const uint8_t* data, std::size_t size) {
-  static constexpr auto table = [] {
-    std::array<uint32_t, 256> t{};
+  // Slicing by 8: table k gives the CRC of a byte followed by k zero bytes, so eight bytes are
+  // folded per step with eight independent lookups instead of eight dependent ones.
+  static constexpr auto tables = [] {
+    std::array<std::array<uint32_t, 256>, 8> t{};
     for (uint32_t i = 0; i < 256; ++i) {
       uint32_t c = i;
       for (int k = 0; k < 8; ++k) c = (c & 1) ? 0xEDB88320u ^ (c >> 1) : c >> 1;
-      t[i] = c;
+      t[0][i] = c;
+    }
+    for (int k = 1; k < 8; ++k) {
+      for (uint32_t i = 0; i < 256; ++i) t[k][i] = t[0][t[k - 1][i] & 0xFF] ^ (t[k - 1][i] >> 8);
     }
     return t;
   }();
   uint32_t c = 0xFFFFFFFFu;
-  for (std::size_t i = 0; i < size; ++i) c = table[(c ^ data[i]) & 0xFF] ^ (c >> 8);
+  std::size_t i = 0;
+  for (; i + 8 <= size; i += 8) {
+    const uint32_t lo = c ^ load_u32(data + i), hi = load_u32(data + i + 4);
+    c = tables[7][lo & 0xFF] ^ tables[6][(lo >> 8) & 0xFF] ^ tables[5][(lo >> 16) & 0xFF] ^ tables[4][lo >> 24] ^
+        tables[3][hi & 0xFF] ^ tables[2][(hi >> 8) & 0xFF] ^ tables[1][(hi >> 16) & 0xFF] ^ tables[0][hi >> 24];
+  }
+  for (; i < size; ++i) c = tables[0][(c ^ data[i]) & 0xFF] ^ (c >> 8);
   return c ^ 0xFFFFFFFFu;
 }
 
@@ -657,22 +686,26 @@ Status parse_graph(const uint8_t* data, std::size_t size, Graph* g) {
   Reader r(data, size, kHeaderBytes);
   for (uint32_t a = 0; a < n_args; ++a) {
     const std::size_t at = r.pos();
-    const std::string where = cat("arg ", a, " (record at byte ", at, ")");
+    // Messages name the record; built only on the error path.
+    const auto where = [&] { return cat("arg ", a, " (record at byte ", at, ")"); };
     uint8_t dtype, rank;
     uint16_t reserved;
-    if (!r.u8(&dtype) || !r.u8(&rank) || !r.u16(&reserved)) return bad(cat(where, ": truncated"));
-    if (dtype > 2) return bad(cat(where, ": unknown dtype ", unsigned{dtype}));
-    if (reserved != 0) return bad(cat(where, ": reserved field is ", reserved, ", must be 0"));
+    if (!r.u8(&dtype) || !r.u8(&rank) || !r.u16(&reserved)) return bad(cat(where(), ": truncated"));
+    if (dtype > 2) return bad(cat(where(), ": unknown dtype ", unsigned{dtype}));
+    if (reserved != 0) return bad(cat(where(), ": reserved field is ", reserved, ", must be 0"));
     Arg arg;
     arg.dtype = static_cast<DType>(dtype);
     if (Status s = read_shape(r, rank, &arg.shape, where); !s.ok()) return s;
-    if (!checked_numel(arg.shape, &arg.numel)) return bad(cat(where, ": element count of ", arg.shape.str(), " overflows"));
+    if (!checked_numel(arg.shape, &arg.numel)) return bad(cat(where(), ": element count of ", arg.shape.str(), " overflows"));
     g->args.push_back(arg);
   }
 
   std::vector<bool> arg_used(n_args, false);
+  // One record at a time, in a Node reused across records (zeroing a fresh one per record cost
+  // more than reading it): every field is assigned below, and dims and inputs past the record's
+  // rank and arity are kept zero, as in a new Node.
+  Node n;
   for (uint32_t i = 0; i < n_nodes; ++i) {
-    Node n;
     n.offset = static_cast<uint32_t>(r.pos());
     uint16_t opcode;
     uint8_t dtype, rank, n_inputs, n_iattrs, n_fattrs, reserved;
@@ -680,38 +713,40 @@ Status parse_graph(const uint8_t* data, std::size_t size, Graph* g) {
         !r.u8(&reserved)) {
       return bad(cat("node ", i, ": record truncated at byte ", n.offset));
     }
-    n.op = find_op(opcode);
+    n.op = op_of(opcode);
     if (n.op == nullptr) return bad(cat("node ", i, ": unknown opcode ", opcode, " (record at byte ", n.offset, ")"));
-    const std::string where = cat("node ", i, " (", n.op->name, ") (record at byte ", n.offset, ")");
-    if (dtype > 2) return bad(cat(where, ": unknown dtype ", unsigned{dtype}));
-    if (reserved != 0) return bad(cat(where, ": reserved field is ", unsigned{reserved}, ", must be 0"));
+    const auto where = [&] { return cat("node ", i, " (", n.op->name, ") (record at byte ", n.offset, ")"); };
+    if (dtype > 2) return bad(cat(where(), ": unknown dtype ", unsigned{dtype}));
+    if (reserved != 0) return bad(cat(where(), ": reserved field is ", unsigned{reserved}, ", must be 0"));
     if (n_inputs != n.op->arity) {
-      return bad(cat(where, ": has ", unsigned{n_inputs}, " inputs, but ", n.op->name, " takes ", unsigned{n.op->arity}));
+      return bad(cat(where(), ": has ", unsigned{n_inputs}, " inputs, but ", n.op->name, " takes ", unsigned{n.op->arity}));
     }
     n.dtype = static_cast<DType>(dtype);
     if (Status s = read_shape(r, rank, &n.shape, where); !s.ok()) return s;
-    if (!checked_numel(n.shape, &n.numel)) return bad(cat(where, ": element count of ", n.shape.str(), " overflows"));
+    for (int d = rank; d < kMaxRank; ++d) n.shape.dims[d] = 0;
+    if (!checked_numel(n.shape, &n.numel)) return bad(cat(where(), ": element count of ", n.shape.str(), " overflows"));
     n.bytes = n.numel * dtype_size(n.dtype);  // numel <= 2^53, so this cannot overflow
     n.n_inputs = n_inputs;
+    for (int k = n_inputs; k < kMaxInputs; ++k) n.inputs[k] = 0;
     for (int k = 0; k < n_inputs; ++k) {
       const std::size_t at = r.pos();
-      if (!r.u32(&n.inputs[k])) return bad(cat(where, ": truncated in its inputs at byte ", at));
+      if (!r.u32(&n.inputs[k])) return bad(cat(where(), ": truncated in its inputs at byte ", at));
       if (n.inputs[k] >= i) {
-        return bad(cat(where, ": input ", k, " is node ", n.inputs[k], ", not an earlier node (at byte ", at, ")"));
+        return bad(cat(where(), ": input ", k, " is node ", n.inputs[k], ", not an earlier node (at byte ", at, ")"));
       }
     }
     n.n_iattrs = n_iattrs;
     n.iattr_begin = static_cast<uint32_t>(g->iattrs.size());
     for (int k = 0; k < n_iattrs; ++k) {
       int64_t v;
-      if (!r.i64(&v)) return bad(cat(where, ": truncated in its integer attributes at byte ", r.pos()));
+      if (!r.i64(&v)) return bad(cat(where(), ": truncated in its integer attributes at byte ", r.pos()));
       g->iattrs.push_back(v);
     }
     n.n_fattrs = n_fattrs;
     n.fattr_begin = static_cast<uint32_t>(g->fattrs.size());
     for (int k = 0; k < n_fattrs; ++k) {
       double v;
-      if (!r.f64(&v)) return bad(cat(where, ": truncated in its float attributes at byte ", r.pos()));
+      if (!r.f64(&v)) return bad(cat(where(), ": truncated in its float attributes at byte ", r.pos()));
       g->fattrs.push_back(v);
     }
     g->nodes.push_back(n);

@@ -175,6 +175,7 @@ Status Program::compile(const uint8_t* data, std::size_t size, std::size_t max_a
       for (int k = 0; k < nd.n_inputs; ++k) live[nd.inputs[k]] = true;
     }
     p->fixed_.assign(n, nullptr);
+    p->steps_.reserve(n);
     p->root_of_.resize(n);
     for (uint32_t i = 0; i < n; ++i) p->root_of_[i] = i;
     p->root_bytes_.assign(n, 0);

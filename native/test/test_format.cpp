@@ -27,6 +27,30 @@ TEST(format, base_graph_is_valid) {
   CHECK_EQ(wengert::crc32(reinterpret_cast<const uint8_t*>("123456789"), 9), 0xCBF43926u);
 }
 
+// The CRC folds eight bytes per step: it must equal the plain bitwise definition at every length
+// (tails of 0..7 bytes) and at every start alignment.
+TEST(format, crc32_matches_the_bitwise_definition) {
+  std::vector<uint8_t> data(300);
+  uint32_t seed = 12345;
+  for (uint8_t& v : data) {
+    seed = seed * 1103515245u + 12345u;
+    v = static_cast<uint8_t>(seed >> 16);
+  }
+  const auto bitwise = [](const uint8_t* p, std::size_t n) {
+    uint32_t c = 0xFFFFFFFFu;
+    for (std::size_t i = 0; i < n; ++i) {
+      c ^= p[i];
+      for (int k = 0; k < 8; ++k) c = (c & 1) ? 0xEDB88320u ^ (c >> 1) : c >> 1;
+    }
+    return c ^ 0xFFFFFFFFu;
+  };
+  for (std::size_t start = 0; start < 8; ++start) {
+    for (std::size_t n = 0; start + n <= data.size(); n += (n < 40 ? 1 : 37)) {
+      CHECK_EQ(wengert::crc32(data.data() + start, n), bitwise(data.data() + start, n));
+    }
+  }
+}
+
 TEST(format, header_rules) {
   const std::vector<uint8_t> good = base().bytes();
   EXPECT_BAD_BYTES(std::vector<uint8_t>(good.begin(), good.begin() + 31), "shorter than the 32-byte header");

@@ -242,6 +242,7 @@ for (const [shape, spec, axis] of [
   [[6, 4], 3, 0],
   [[2, 7], [2, 0, 4, 1], 1],
   [[3, 4], 2, -1],
+  [[2, 5], [0, 5], 1], // an empty part, then the whole axis (the tensor itself)
 ] as [number[], number | number[], number][]) {
   const k = axis < 0 ? axis + shape.length : axis;
   const sizes = typeof spec === 'number' ? new Array<number>(spec).fill(shape[k]! / spec) : spec;

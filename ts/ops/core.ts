@@ -83,6 +83,7 @@ export function emit(graph: Graph, op: OpName, inputs: readonly Tensor[], shape:
 
 /** @internal Record an elementwise unary IR op. */
 export function unary(op: OpName, x: TensorLike): Tensor {
+  if (x instanceof Tensor && x.node.dtype !== 'int32') return new Tensor(x.graph.add(op, [x.node], x.node.shape, x.node.dtype), x.graph);
   const { graph, dtype } = context(op, [x]);
   const t = lift(x, graph, dtype);
   return emit(graph, op, [t], t.shape, dtype);
@@ -90,14 +91,30 @@ export function unary(op: OpName, x: TensorLike): Tensor {
 
 /** @internal Record an elementwise binary IR op with NumPy broadcasting. */
 export function binary(op: OpName, a: TensorLike, b: TensorLike): Tensor {
-  if (a instanceof Tensor && b instanceof Tensor) {
-    // Two float tensors of one trace (the common case): no operand list, no lifting.
+  // The common cases first, recording the node directly: two float tensors of one trace, or a
+  // float tensor and a number (a scalar constant, so the tensor's shape is the result's). The
+  // result's rank is an operand's, so it is within MAX_RANK. Anything else takes the general path
+  // below, which checks and reports every operand.
+  if (a instanceof Tensor) {
     const an = a.node;
+    if (an.dtype !== 'int32') {
+      if (b instanceof Tensor) {
+        const bn = b.node;
+        if (a.graph === b.graph && an.dtype === bn.dtype) {
+          const shape = sameShape(an.shape, bn.shape) ? an.shape : broadcastShapes(an.shape, bn.shape);
+          if (shape === undefined) throw shapeError(op, `shapes ${fmt(an.shape)} and ${fmt(bn.shape)} do not broadcast`);
+          return new Tensor(a.graph.add(op, [an, bn], shape, an.dtype), a.graph);
+        }
+      } else if (typeof b === 'number') {
+        const graph = a.graph;
+        return new Tensor(graph.add(op, [an, graph.scalar(b, an.dtype)], an.shape, an.dtype), graph);
+      }
+    }
+  } else if (typeof a === 'number' && b instanceof Tensor) {
     const bn = b.node;
-    if (a.graph === b.graph && an.dtype === bn.dtype && an.dtype !== 'int32') {
-      const shape = sameShape(an.shape, bn.shape) ? an.shape : broadcastShapes(an.shape, bn.shape);
-      if (shape === undefined) throw shapeError(op, `shapes ${fmt(an.shape)} and ${fmt(bn.shape)} do not broadcast`);
-      return emit(a.graph, op, [a, b], shape, an.dtype);
+    if (bn.dtype !== 'int32') {
+      const graph = b.graph;
+      return new Tensor(graph.add(op, [graph.scalar(a, bn.dtype), bn], bn.shape, bn.dtype), graph);
     }
   }
   const { graph, dtype } = context(op, [a, b]);

@@ -280,13 +280,25 @@ export function split(x: TensorLike, sizesOrCount: number | readonly number[], a
     const total = sizes.reduce((p, v) => p + v, 0);
     if (total !== dim) throw shapeError('split', `sizes [${sizes.join(',')}] sum to ${total}, not axis ${a}'s size ${dim} (shape ${fmt(t.shape)})`);
   }
+  // Each part is the slice wg.slice(t, begin, size) would record (the checks above imply its
+  // own), recorded directly: a split into many parts (one per scalar) records one node per part.
+  const r = t.rank;
+  const parts = new Array<Tensor>(sizes.length);
   let at = 0;
-  return sizes.map((len) => {
-    const begin = t.shape.map((_, i) => (i === a ? at : 0));
-    const size = t.shape.map((d, i) => (i === a ? len : d));
+  for (let k = 0; k < sizes.length; k++) {
+    const len = sizes[k]!;
+    if (len === dim) {
+      parts[k] = t; // the whole tensor: no slice, as wg.slice gives
+    } else {
+      const size = t.shape.slice();
+      size[a] = len;
+      const iattrs = new Array<number>(2 * r).fill(0, 0, r).fill(1, r);
+      iattrs[a] = at;
+      parts[k] = emit(t.graph, 'slice', [t], size, t.dtype, iattrs);
+    }
     at += len;
-    return slice(t, begin, size);
-  });
+  }
+  return parts;
 }
 
 /**
