@@ -28,34 +28,67 @@ constexpr TapeCode kPairOps64[] = {
 
 TapeCode as_f32(TapeCode c) { return static_cast<TapeCode>(static_cast<uint16_t>(c) | 1); }
 
-TEST(kernels, tape_pair_handlers_are_distinct_and_only_for_pair_ops) {
+TEST(kernels, tape_handlers_are_distinct_and_linked_only_for_pair_ops) {
   std::set<uint16_t> seen;
   for (TapeCode a : kPairOps64) {
-    for (TapeCode b : kPairOps64) {
-      for (bool f32 : {false, true}) {
-        const TapeCode x = f32 ? as_f32(a) : a, y = f32 ? as_f32(b) : b;
-        const uint16_t h = wengert::tape_pair_handler(x, y);
-        CHECK(h >= wengert::kTapeCodes && h < wengert::kTapeHandlers);
+    for (bool f32 : {false, true}) {
+      const TapeCode x = f32 ? as_f32(a) : a;
+      CHECK_EQ(wengert::tape_single_handler(x, 0), uint16_t(x));
+      for (uint16_t link = 1; link < wengert::kTapeLinks; ++link) {
+        const uint16_t h = wengert::tape_single_handler(x, link);
+        CHECK(h >= wengert::kTapeLinkedSingles && h < wengert::kTapePairs);
         CHECK(seen.insert(h).second);
-        // Mixed dtypes never pair.
-        CHECK_EQ(wengert::tape_pair_handler(x, f32 ? b : as_f32(b)), 0);
+      }
+      for (TapeCode b : kPairOps64) {
+        const TapeCode y = f32 ? as_f32(b) : b;
+        for (uint16_t link = 0; link < wengert::kTapeLinks; ++link) {
+          for (uint16_t entry = 0; entry < wengert::kTapeLinks; ++entry) {
+            const uint16_t h = wengert::tape_pair_handler(x, y, link, entry);
+            CHECK(h >= wengert::kTapePairs && h < wengert::kTapeHandlers);
+            CHECK(seen.insert(h).second);
+            // Mixed dtypes never pair.
+            CHECK_EQ(wengert::tape_pair_handler(x, f32 ? b : as_f32(b), link, entry), 0);
+          }
+        }
+        CHECK_EQ(wengert::tape_pair_handler(x, y, wengert::kTapeLinks, 0), 0);
+        CHECK_EQ(wengert::tape_pair_handler(x, y, 0, wengert::kTapeLinks), 0);
       }
     }
   }
-  CHECK_EQ(seen.size(), std::size_t{wengert::kTapeHandlers - wengert::kTapeCodes});
+  // Every handler above kTapeCodes but the linked singles' unused link-0 numbers.
+  CHECK_EQ(seen.size() + 2 * wengert::kTapePairOps, std::size_t{wengert::kTapeHandlers - wengert::kTapeCodes});
   CHECK_EQ(wengert::tape_pair_handler(TapeCode::exp_f64, TapeCode::add_f64), 0);
   CHECK_EQ(wengert::tape_pair_handler(TapeCode::add_f64, TapeCode::div_f64), 0);
+  CHECK_EQ(wengert::tape_single_handler(TapeCode::exp_f64, wengert::kTapeLinkA), uint16_t(TapeCode::exp_f64));
 
-  // Greedy pairing within a run: add mul | exp | sub sub | add (the last alone: nothing follows).
-  std::vector<TapeOp> ops = {{TapeCode::add_f64, 0, 0, 0, 0}, {TapeCode::mul_f64, 0, 0, 0, 0},
-                             {TapeCode::exp_f64, 0, 0, 0, 0}, {TapeCode::sub_f64, 0, 0, 0, 0},
-                             {TapeCode::sub_f64, 0, 0, 0, 0}, {TapeCode::add_f64, 0, 0, 0, 0}};
+  // The link of an instruction to the previous one: its a, b or both are the previous dst (a
+  // unary op's b is its a), in one dtype.
+  const TapeOp prev{TapeCode::mul_f64, 0, 16, 0, 8};
+  CHECK_EQ(wengert::tape_link(prev, TapeOp{TapeCode::add_f64, 0, 24, 16, 8}), wengert::kTapeLinkA);
+  CHECK_EQ(wengert::tape_link(prev, TapeOp{TapeCode::add_f64, 0, 24, 8, 16}), wengert::kTapeLinkB);
+  CHECK_EQ(wengert::tape_link(prev, TapeOp{TapeCode::mul_f64, 0, 16, 16, 16}), wengert::kTapeLinkA | wengert::kTapeLinkB);
+  CHECK_EQ(wengert::tape_link(prev, TapeOp{TapeCode::neg_f64, 0, 24, 16, 16}), wengert::kTapeLinkA | wengert::kTapeLinkB);
+  CHECK_EQ(wengert::tape_link(prev, TapeOp{TapeCode::add_f64, 0, 16, 0, 8}), 0);
+  CHECK_EQ(wengert::tape_link(prev, TapeOp{as_f32(TapeCode::add_f64), 0, 24, 16, 8}), 0);
+
+  // Pairing within a run, greedily: add mul | exp | sub sub | add (the last alone: nothing
+  // follows). Links: mul reads add's dst (b: the pair's inner link), exp reads mul's (exp has no
+  // linked variants: it reads memory), the first sub reads exp's value (a: the pair's entry), the
+  // second sub nothing before it, the last add the second sub's value (a and b).
+  std::vector<TapeOp> ops = {{TapeCode::add_f64, 0, 0, 8, 16},    {TapeCode::mul_f64, 0, 24, 32, 0},
+                             {TapeCode::exp_f64, 0, 48, 24, 24},  {TapeCode::sub_f64, 0, 64, 48, 80},
+                             {TapeCode::sub_f64, 0, 88, 96, 104}, {TapeCode::add_f64, 0, 112, 88, 88}};
   wengert::tape_assign_handlers(ops.data(), ops.size());
-  CHECK_EQ(ops[0].handler, wengert::tape_pair_handler(TapeCode::add_f64, TapeCode::mul_f64));
+  CHECK_EQ(ops[0].handler, wengert::tape_pair_handler(TapeCode::add_f64, TapeCode::mul_f64, wengert::kTapeLinkB, 0));
   CHECK_EQ(ops[1].handler, uint16_t(TapeCode::mul_f64));
   CHECK_EQ(ops[2].handler, uint16_t(TapeCode::exp_f64));
-  CHECK_EQ(ops[3].handler, wengert::tape_pair_handler(TapeCode::sub_f64, TapeCode::sub_f64));
-  CHECK_EQ(ops[5].handler, uint16_t(TapeCode::add_f64));
+  CHECK_EQ(ops[3].handler, wengert::tape_pair_handler(TapeCode::sub_f64, TapeCode::sub_f64, 0, wengert::kTapeLinkA));
+  CHECK_EQ(ops[5].handler,
+           wengert::tape_single_handler(TapeCode::add_f64, wengert::kTapeLinkA | wengert::kTapeLinkB));
+  // A run's first instruction has no link, whatever its operands.
+  std::vector<TapeOp> tail(ops.begin() + 5, ops.end());
+  wengert::tape_assign_handlers(tail.data(), tail.size());
+  CHECK_EQ(tail[0].handler, uint16_t(TapeCode::add_f64));
 }
 
 // A value a gradient meets: ordinary numbers, zeros of both signs, infinities, NaN.
@@ -100,9 +133,14 @@ void check_runners_agree(uint64_t seed) {
   for (int i = 0; i < 4000; ++i) {
     TapeCode c = kPairOps64[rng() % std::size(kPairOps64)];
     if (sizeof(T) == 4) c = as_f32(c);
-    const auto slot = [&]() { return static_cast<int32_t>(rng() % kSlots) * 8; };
+    // Operands are often the previous op's result, so many pairs are linked (each way).
+    const auto slot = [&]() {
+      if (!ops.empty() && rng() % 3 == 0) return ops.back().dst;
+      return static_cast<int32_t>(rng() % kSlots) * 8;
+    };
     const int32_t a = slot();
-    ops.push_back(TapeOp{c, 0, slot(), a, c == TapeCode::neg_f64 || c == as_f32(TapeCode::neg_f64) ? a : slot()});
+    const int32_t b = c == TapeCode::neg_f64 || c == as_f32(TapeCode::neg_f64) ? a : slot();
+    ops.push_back(TapeOp{c, 0, static_cast<int32_t>(rng() % kSlots) * 8, a, b});
   }
   std::vector<uint8_t> init(kSlots * 8);
   for (uint32_t s = 0; s < kSlots; ++s) {
@@ -112,16 +150,34 @@ void check_runners_agree(uint64_t seed) {
   std::vector<uint8_t> threaded = init, portable = init, expected = init;
   const wengert::TapeRunner fast = wengert::select_tape_runner();
   const wengert::TapeRunner slow = wengert::select_tape_runner(true);
-  std::size_t paired = 0;
+  // Runs in each linked variant: [link of the pair's second op][link of the pair's first op] and
+  // singles by link.
+  std::size_t paired = 0, pair_links[wengert::kTapeLinks][wengert::kTapeLinks] = {}, single_links[wengert::kTapeLinks] = {};
   for (std::size_t begin = 0; begin < ops.size();) {
     const std::size_t n = std::min<std::size_t>(ops.size() - begin, 1 + rng() % 9);
     wengert::tape_assign_handlers(ops.data() + begin, n);
-    for (std::size_t i = begin; i < begin + n; ++i) paired += ops[i].handler >= wengert::kTapeCodes;
+    for (std::size_t i = begin; i < begin + n; ++i) {
+      const uint16_t entry = i == begin ? 0 : wengert::tape_link(ops[i - 1], ops[i]);
+      if (ops[i].handler >= wengert::kTapePairs) {
+        ++paired;
+        const uint16_t link = wengert::tape_link(ops[i], ops[i + 1]);
+        ++pair_links[link][entry];
+        CHECK_EQ(ops[i].handler, wengert::tape_pair_handler(ops[i].code, ops[i + 1].code, link, entry));
+        ++i;
+      } else {
+        ++single_links[entry];
+        CHECK_EQ(ops[i].handler, wengert::tape_single_handler(ops[i].code, entry));
+      }
+    }
     fast(ops.data() + begin, n, threaded.data());
     slow(ops.data() + begin, n, portable.data());
     begin += n;
   }
   CHECK(paired > ops.size() / 4);  // most runs are long enough to pair
+  for (uint16_t link = 0; link < wengert::kTapeLinks; ++link) {
+    for (uint16_t entry = 0; entry < wengert::kTapeLinks; ++entry) CHECK(pair_links[link][entry] > 5);  // each variant runs
+    CHECK(single_links[link] > 5);
+  }
   reference_tape<T>(ops, &expected);
   for (uint32_t s = 0; s < kSlots; ++s) {
     T x, y, z;
@@ -175,6 +231,53 @@ void check_safe_mul_bits() {
 TEST(kernels, tape_safe_mul_keeps_the_functors_bits) {
   check_safe_mul_bits<double>();
   check_safe_mul_bits<float>();
+}
+
+// A linked pair passes the product to the sum in a register: the sum must still round the product
+// first (as the kernels do), never fuse both into one FMA. With x = 1 + e and y = 1 - e (e = 2^-30
+// in f64, 2^-13 in f32) the product 1 - e² rounds to 1, so x·y - 1, x·y + (-1) and 1 - x·y are 0;
+// fused, they would be ∓e².
+template <class T>
+void check_linked_product_is_rounded() {
+  const T e = sizeof(T) == 8 ? T(std::ldexp(1.0, -30)) : T(std::ldexp(1.0, -13));
+  const T values[] = {T(1) + e, T(1) - e, T(-1), T(1)};
+  const TapeCode mul = sizeof(T) == 8 ? TapeCode::mul_f64 : as_f32(TapeCode::mul_f64);
+  const TapeCode add = sizeof(T) == 8 ? TapeCode::add_f64 : as_f32(TapeCode::add_f64);
+  const TapeCode sub = sizeof(T) == 8 ? TapeCode::sub_f64 : as_f32(TapeCode::sub_f64);
+  // slots 0..3: the values; 32: the product; 40: the result; 48: scratch. The sum runs in a pair
+  // with the product (linked inside the pair) or, after an unrelated first instruction that
+  // pairs with the product, as a single linked to the pair.
+  const TapeOp seconds[] = {{add, 0, 40, 32, 16}, {add, 0, 40, 16, 32}, {sub, 0, 40, 32, 24}, {sub, 0, 40, 24, 32}};
+  for (const TapeOp& second : seconds) {
+    for (bool across : {false, true}) {
+      for (bool portable : {false, true}) {
+        uint8_t slots[56] = {};
+        for (int k = 0; k < 4; ++k) std::memcpy(slots + 8 * k, &values[k], sizeof(T));
+        std::vector<TapeOp> ops = {{mul, 0, 32, 0, 8}, second};
+        if (across) ops.insert(ops.begin(), TapeOp{add, 0, 48, 0, 8});
+        wengert::tape_assign_handlers(ops.data(), ops.size());
+        const std::size_t last = ops.size() - 1;
+        const uint16_t link = wengert::tape_link(ops[last - 1], ops[last]);
+        CHECK(link != 0);
+        if (across) {
+          CHECK_EQ(ops[last].handler, wengert::tape_single_handler(second.code, link));
+        } else {
+          CHECK_EQ(ops[0].handler, wengert::tape_pair_handler(mul, second.code, link));
+        }
+        wengert::select_tape_runner(portable)(ops.data(), ops.size(), slots);
+        T product, z;
+        std::memcpy(&product, slots + 32, sizeof(T));
+        std::memcpy(&z, slots + 40, sizeof(T));
+        CHECK_EQ(product, T(1));
+        if (!same(z, T(0))) fail(__FILE__, __LINE__, "linked product: " + std::to_string(double(z)) + ", want 0");
+      }
+    }
+  }
+}
+
+TEST(kernels, tape_linked_products_are_rounded_before_the_sum) {
+  check_linked_product_is_rounded<double>();
+  check_linked_product_is_rounded<float>();
 }
 
 // A long program of the paired ops on scalars (more instructions than one tape run holds, so
