@@ -18,10 +18,16 @@
 
 #include "scalar_tape.h"
 
+// The threaded runner needs computed goto (GCC, clang) and reads instructions as little-endian
+// words. -DWENGERT_TAPE_THREADED=0 forces the portable switch loop: the fuzz build sets it,
+// because clang's sanitizer and coverage instrumentation of the threaded runner's one large
+// function took 5 minutes and more per isa_*.cpp (8 s for isa_scalar.cpp with the switch loop).
+#ifndef WENGERT_TAPE_THREADED
 #if (defined(__GNUC__) || defined(__clang__)) && defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
 #define WENGERT_TAPE_THREADED 1
 #else
 #define WENGERT_TAPE_THREADED 0
+#endif
 #endif
 
 namespace wengert {
