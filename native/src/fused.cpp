@@ -47,8 +47,6 @@ void run_range(const FusedGroup& g, const Graph& graph, void* const* values, uin
   constexpr uint64_t kStride = kFuseBlock + kMaxFuseHalo;  // a multiple of 8: buffers stay 64-byte aligned
   static_assert(kStride % 8 == 0);
   alignas(64) T buffers[kMaxFuseBuffers * kStride];
-  // Each member's kernel sees a one-dimensional node of one block: operands of its length have
-  // the block's shape, operands of one element the shape [1] (broadcast by the kernel).
   Node nodes[kMaxFuseMembers];
   KernelCall calls[kMaxFuseMembers];
   T* ptr[kMaxFuseMembers] = {};  // this block's values of each member, from element first[i]

@@ -371,8 +371,10 @@ void Program::fuse(bool enabled) {
       bool valid = true;
       bool fits = !cur.members.empty() && cur.dtype == nd.dtype && cur.members.size() < kMaxFuseMembers &&
                   std::max(cur.n, nd.numel) - std::min(cur.n_min, nd.numel) <= kMaxFuseHalo;
-      halo.resize(cur.members.size());
-      for (std::size_t i = 0; i < cur.members.size(); ++i) halo[i] = cur.members[i].halo;
+      if (windowed) {  // a pad may raise the halos of what it reads
+        halo.resize(cur.members.size());
+        for (std::size_t i = 0; i < cur.members.size(); ++i) halo[i] = cur.members[i].halo;
+      }
       for (int k = 0; k < nd.n_inputs; ++k) {
         const uint32_t in = nd.inputs[k];
         const Node& x = g.nodes[in];
@@ -389,7 +391,9 @@ void Program::fuse(bool enabled) {
         cur.dtype = nd.dtype;
         cur.n = cur.n_min = nd.numel;
       } else {
-        for (std::size_t i = 0; i < halo.size(); ++i) cur.members[i].halo = halo[i];
+        if (windowed) {
+          for (std::size_t i = 0; i < halo.size(); ++i) cur.members[i].halo = halo[i];
+        }
         cur.n = std::max(cur.n, nd.numel);
         cur.n_min = std::min(cur.n_min, nd.numel);
       }
