@@ -7,6 +7,7 @@
 #include <cstdlib>
 #include <cstring>
 #include <new>
+#include <vector>
 
 #include "test.h"
 
@@ -67,10 +68,19 @@ uint64_t allocation_count() { return g_allocations.load(std::memory_order_relaxe
 int main(int argc, char** argv) {
   int ran = 0, failed = 0;
   const auto t0 = std::chrono::steady_clock::now();
-  for (const wt::TestCase& t : wt::registry()) {
-    bool selected = argc < 2;
-    for (int i = 1; i < argc; ++i) selected = selected || std::strcmp(argv[i], t.group) == 0;
-    if (!selected) continue;
+  // Groups run in the order given, so `simd_isa kernels fusion` checks the forced instruction set
+  // first and a CPU without it is reported as skipped before the other groups run.
+  std::vector<const wt::TestCase*> order;
+  for (int i = 1; i < argc; ++i) {
+    for (const wt::TestCase& t : wt::registry()) {
+      if (std::strcmp(argv[i], t.group) == 0) order.push_back(&t);
+    }
+  }
+  if (argc < 2) {
+    for (const wt::TestCase& t : wt::registry()) order.push_back(&t);
+  }
+  for (const wt::TestCase* tc : order) {
+    const wt::TestCase& t = *tc;
     const int before = g_failures;
     t.fn();
     ++ran;
