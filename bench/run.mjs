@@ -92,12 +92,14 @@ function calibrate(fn, minSec) {
   }
 }
 /**
- * Seconds per call of each entry { fn, reps? , budget? }: samples interleaved (a, b, a, b, …), each
- * sample repeating the call `reps` times (default: enough for 10 ms). A call slower than the
- * budget/3 gets only 3 samples.
+ * Seconds per call of each entry { fn, reps?, budget?, setup? }: samples interleaved (a, b, a, b,
+ * …), each sample repeating the call `reps` times (default: enough for 10 ms). A call slower than
+ * the budget/3 gets only 3 samples. `setup` runs, untimed, before an entry's calibration and each
+ * of its samples (W1 and W2 set the engine's thread count with it).
  */
 function measure(entries) {
   const plans = entries.map((e) => {
+    e.setup?.();
     // With fixed reps, the time per call is estimated from up to 10,000 calls: one cold call can
     // take ten times a warm one, which left W6 (100,000 calls of ~2 µs) with only 3 samples.
     const c = e.reps ? { reps: e.reps, per: (() => { const k = Math.min(e.reps, 10000); const t0 = now(); for (let i = 0; i < k; i++) e.fn(); return (now() - t0) / k; })() } : calibrate(e.fn, 0.01);
@@ -108,6 +110,7 @@ function measure(entries) {
   for (let s = 0; s < most; s++) {
     for (const p of plans) {
       if (s >= p.count) continue;
+      p.setup?.();
       const t0 = now();
       for (let i = 0; i < p.reps; i++) p.fn();
       p.xs.push((now() - t0) / p.reps);
@@ -171,6 +174,10 @@ function report(r) {
     const cpp = r.peers.cpp && typeof r.peers.cpp !== 'string' ? `   wengert/hand-written C++ ${(r.wengert.valueAndGradOut.median / r.peers.cpp.median).toPrecision(3)}×` : '';
     line('  with { out }', r.wengert.valueAndGradOut, cpp);
   }
+  if (r.wengert.oneThread) {
+    const one = r.wengert.oneThread, vg = r.wengert.valueAndGrad;
+    line('  on 1 thread', one, `   ${engineThreads} threads vs 1: ${(one.median / vg.median).toFixed(2)}× faster (medians; ${(one.min / vg.min).toFixed(2)}× by the fastest samples)`);
+  }
   line('wengert forward', r.wengert.forward, `   grad/forward ${(r.wengert.valueAndGrad.median / r.wengert.forward.median).toFixed(2)}×`);
   if (r.wengert.memory) console.log(`  ${'wengert memory'.padEnd(24)} arena ${fmtBytes(r.wengert.memory.arenaBytes)}, forward arena ${fmtBytes(r.wengert.memory.forwardArenaBytes)}`);
   for (const [k, label] of [['cpp', 'hand-written C++'], ['js', 'hand-written JS'], ['tfjs-cpu', 'TF.js cpu'], ['tfjs-wasm', 'TF.js wasm']]) {
@@ -188,6 +195,10 @@ console.log(`wengert workloads W1–W6 (BENCH.md); node ${process.version}; ${cp
 const engineThreads = wg.configure({ threads }).threads;
 console.log(`threads: wengert's engine runs on ${engineThreads} thread(s): large kernels split over them (results are bit-identical for any count); the peers are not changed`);
 console.log(`timing: median (min–max, samples×calls per sample), samples interleaved across systems in one process\n`);
+// With --threads 2, W1 and W2 also time wengert's value+grad on 1 thread, its samples interleaved
+// with the 2-thread ones, so the speed-up is a ratio taken side by side in one run.
+const onThreads = (k) => () => wg.configure({ threads: k });
+const scaling = engineThreads > 1;
 
 const ref = nativeReference();
 {
@@ -262,18 +273,20 @@ if (selected('W1')) {
     const vg = p.valueAndGrad(w0, b0, X, y);
     const c = check('W1', `wengert ${dt}`, vg.value, 0.714343403, valTol, vg.grads, refGrads, gradTol);
     if (c.ok) {
-      const [mVg, mF, mC, mJ] = measure([
-        { fn: () => p.valueAndGrad(w0, b0, X, y) },
-        { fn: () => p.run(w0, b0, X, y) },
+      const [mVg, mF, mC, mJ, mOne] = measure([
+        { fn: () => p.valueAndGrad(w0, b0, X, y), setup: onThreads(engineThreads) },
+        { fn: () => p.run(w0, b0, X, y), setup: onThreads(engineThreads) },
         { fn: cppFn },
         { fn: () => hand.w1(X, y, w0, b0, n, d, gwj) },
+        ...(scaling ? [{ fn: () => p.valueAndGrad(w0, b0, X, y), setup: onThreads(1) }] : []),
       ]);
+      wg.configure({ threads: engineThreads });
       const peers = { cpp: mC, js: mJ };
       if (dt === 'f32') Object.assign(peers, await tfPeers('W1', tfMake('W1', D), 0.714343403, refGrads));
       else if (tfInfo) {
         peers['tfjs-cpu'] = 'f32 only (see W1 f32)';
       }
-      report({ workload: `W1-${dt}`, title: `logistic regression n=${n} d=${d} ${dt}`, wengert: { valueAndGrad: mVg, forward: mF, memory: p.memory() }, peers, check: c });
+      report({ workload: `W1-${dt}`, title: `logistic regression n=${n} d=${d} ${dt}`, wengert: { valueAndGrad: mVg, forward: mF, memory: p.memory(), oneThread: mOne }, peers, check: c });
     }
     p.dispose();
   }
@@ -303,15 +316,17 @@ if (selected('W2')) {
   const vg = p.valueAndGrad(...params, X, labels);
   const c = check('W2', 'wengert', vg.value, cv, 1e-5, vg.grads, refGrads, 1e-4);
   if (c.ok) {
-    const [mVg, mF, mC, mJ] = measure([
-      { fn: () => p.valueAndGrad(...params, X, labels) },
-      { fn: () => p.run(...params, X, labels) },
+    const [mVg, mF, mC, mJ, mOne] = measure([
+      { fn: () => p.valueAndGrad(...params, X, labels), setup: onThreads(engineThreads) },
+      { fn: () => p.run(...params, X, labels), setup: onThreads(engineThreads) },
       { fn: cppFn },
       { fn: () => hand.w2(X, labels, params, sizes, gj), budget: 6 },
+      ...(scaling ? [{ fn: () => p.valueAndGrad(...params, X, labels), setup: onThreads(1) }] : []),
     ]);
+    wg.configure({ threads: engineThreads });
     const peers = { cpp: mC, js: mJ, ...(await tfPeers('W2', tfMake('W2', D), cv, refGrads, { gradTol: 1e-3 })) };
     report({
-      workload: 'W2', value: cv, title: `MLP f32 batch ${batch}, ${sizes.join('-')}`, wengert: { valueAndGrad: mVg, forward: mF, memory: p.memory() }, peers, check: c,
+      workload: 'W2', value: cv, title: `MLP f32 batch ${batch}, ${sizes.join('-')}`, wengert: { valueAndGrad: mVg, forward: mF, memory: p.memory(), oneThread: mOne }, peers, check: c,
       notes: [`BENCH.md gives no value reference for W2; checked against the hand-written C++ (loss ${cv.toFixed(6)} on our generator's data, seeds 10–17)`,
         `${(821.6e6 / mVg.median / 1e9).toFixed(1)} GFLOP/s for wengert (821.6 MFLOP per value+grad)`],
     });
