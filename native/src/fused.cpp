@@ -109,7 +109,11 @@ void run_range(const FusedGroup& g, const Graph& graph, void* const* values, uin
       const uint64_t len = hi - lo;
       T* slot = mb.stored ? static_cast<T*>(values[mb.node]) : nullptr;
       T* z = mb.buffered ? buffers + std::size_t{mb.buffer} * kStride + (lo + g.halo - b) : slot + lo;
-      if (mb.place) {  // z = the input where it was placed (element v reads v - place_at), the pad value elsewhere
+      if (mb.place && mb.buffered && mb.place_at <= lo && hi <= mb.place_at + mb.place_len) {
+        // A block inside the placed run is the input's own elements: read them where they are.
+        // (Program::fuse keeps the input's block buffer until the pad's last reader.)
+        z = const_cast<T*>(operand(mb.in[0], lo - mb.place_at));
+      } else if (mb.place) {  // z = the input where it was placed (element v reads v - place_at), the pad value elsewhere
         const T v = *static_cast<const T*>(values[mb.in[1].node]);
         const uint64_t p_lo = std::clamp(mb.place_at, lo, hi), p_hi = std::clamp(mb.place_at + mb.place_len, p_lo, hi);
         for (uint64_t k = lo; k < p_lo; ++k) z[k - lo] = v;

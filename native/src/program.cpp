@@ -468,7 +468,9 @@ void Program::fuse(bool enabled) {
   }
   // Block buffers by liveness inside the group: a member's buffer is taken before its operands'
   // buffers are given back, so no kernel writes over its own input. A fill that is read only as
-  // a scalar operand is not run at all.
+  // a scalar operand is not run at all. A pad's block inside its placed run is read straight from
+  // its input's block (fused.cpp), so a read of a pad also keeps the input's buffer (and, for a
+  // pad of a pad, its input's) alive.
   for (FusedGroup& grp : groups_) {
     const std::size_t m = grp.members.size();
     std::vector<std::size_t> last(m, 0);
@@ -476,7 +478,13 @@ void Program::fuse(bool enabled) {
     for (std::size_t i = 0; i < m; ++i) {
       grp.halo = std::max(grp.halo, grp.members[i].halo);
       for (int k = 0; k < grp.members[i].n_inputs; ++k) {
-        if (grp.members[i].in[k].kind == FusedOperand::value) last[grp.members[i].in[k].member] = i, read[grp.members[i].in[k].member] = true;
+        if (grp.members[i].in[k].kind != FusedOperand::value) continue;
+        uint32_t r = grp.members[i].in[k].member;
+        last[r] = i, read[r] = true;
+        while (grp.members[r].place && grp.members[r].in[0].kind == FusedOperand::value) {
+          r = grp.members[r].in[0].member;
+          last[r] = i;
+        }
       }
     }
     std::vector<uint16_t> free_buffers;
@@ -497,13 +505,8 @@ void Program::fuse(bool enabled) {
           mb.stored = true;
         }
       }
-      for (int k = 0; k < mb.n_inputs; ++k) {
-        const FusedOperand& o = mb.in[k];
-        bool seen = false;
-        for (int j = 0; j < k; ++j) seen = seen || (mb.in[j].kind == FusedOperand::value && mb.in[j].member == o.member);
-        if (o.kind == FusedOperand::value && !seen && last[o.member] == i && grp.members[o.member].buffered) {
-          free_buffers.push_back(grp.members[o.member].buffer);
-        }
+      for (std::size_t r = 0; r < i; ++r) {
+        if (read[r] && last[r] == i && grp.members[r].buffered) free_buffers.push_back(grp.members[r].buffer);
       }
     }
     grp.n_buffers = used;
