@@ -139,9 +139,16 @@ export function elementwisePartials(op: OpName): readonly PartialFn[] | undefine
 function elementwiseRule(op: OpName): VjpRule | undefined {
   const cached = elementwiseRules.get(op);
   if (cached !== undefined) return cached;
-  const partials = elementwisePartials(op);
-  if (partials === undefined) return undefined;
-  const rule: VjpRule = (g, _node, inputs, out) => partials.map((d) => applyPartial(g, d(inputs, out)));
+  const src = (OPS[op] as { d?: readonly string[] }).d;
+  if (src === undefined) return undefined;
+  // The rules read one environment per node (what elementwisePartials' functions build per partial).
+  const partials = src.map(compileRule);
+  const rule: VjpRule = (g, _node, inputs, out) => {
+    const env = { z: out, x: inputs[0]!, y: inputs[1] } as Record<string, Tensor>;
+    const contributions = new Array<Tensor | undefined>(partials.length);
+    for (let k = 0; k < partials.length; k++) contributions[k] = applyPartial(g, partials[k]!(env));
+    return contributions;
+  };
   elementwiseRules.set(op, rule);
   return rule;
 }
@@ -225,21 +232,26 @@ export function gradient(graph: Graph, output: Node, wrt: readonly Node[], seed?
   const n = output.id + 1;
   const needs = new Uint8Array(n);
   for (const w of wrt) needs[w.id] = 1;
+  // The wrt nodes' cotangents are the result: kept when the sweep passes them (wg.grad's are identities).
+  const kept = new Uint8Array(n);
+  for (const w of wrt) kept[w.id] = 1;
   const anyCustom = graph.customRules.size > 0;
   for (let i = 0; i < n; i++) {
     if (needs[i] === 1) continue;
     const node = graph.nodes[i]!;
-    const inputs = node.inputs;
+    const arity = node.arity;
     let reached = false;
-    for (let k = 0; k < inputs.length && !reached; k++) reached = needs[inputs[k]!.id] === 1;
+    for (let k = 0; k < arity && !reached; k++) reached = needs[node.input(k).id] === 1;
     if (reached && OPS[node.op].grad === 'rule') needs[i] = 1;
     else if (anyCustom && customVjpRule(graph, node)?.inputs.some((x) => needs[x.id] === 1)) needs[i] = 1;
   }
 
   const spans = originSpans(graph);
-  const ct: (Tensor | undefined)[] = new Array<Tensor | undefined>(n);
+  // Cotangents as nodes, each read once (when the sweep reaches its node) and dropped then: the
+  // Tensors that ops return die young instead of living through the sweep.
+  const ct: (Node | undefined)[] = new Array<Node | undefined>(n);
   const tensor = (node: Node): Tensor => new Tensor(node, graph);
-  ct[output.id] = tensor(seed ?? graph.scalar(1, output.dtype));
+  ct[output.id] = seed ?? graph.scalar(1, output.dtype);
 
   // Cotangents of slices, kept per sliced node and summed in one step when the sweep reaches it
   // (ops.slicesVjp): a pad per slice would make n slices of one vector cost n².
@@ -251,33 +263,36 @@ export function gradient(graph: Graph, output: Node, wrt: readonly Node[], seed?
     if (pieces !== undefined) {
       const s = slicesVjp(tensor(node), pieces);
       const prev = ct[i];
-      ct[i] = prev === undefined ? s : add(prev, s);
+      ct[i] = prev === undefined ? s.node : add(tensor(prev), s).node;
       sliced[i] = undefined;
     }
-    const g = ct[i];
-    if (g === undefined || needs[i] === 0 || node.op === 'input') continue;
+    const gNode = ct[i];
+    if (gNode === undefined || needs[i] === 0 || node.op === 'input') continue;
+    if (kept[i] === 0) ct[i] = undefined; // contributions go to earlier nodes only
+    const g = tensor(gNode);
     const first = graph.nodes.length;
     // At a wg.customVjp marker the cotangent goes to the custom function's inputs through the
     // user's traced rule, not through the function's own nodes (they get no cotangent from here).
     const custom = anyCustom ? customVjpRule(graph, node) : undefined;
     if (custom === undefined && node.op === 'slice') {
-      const x = node.inputs[0]!;
+      const x = node.in0!;
       if (needs[x.id] === 1) (sliced[x.id] ??= []).push({ g, iattrs: node.iattrs });
       continue;
     }
     const rule = custom === undefined ? vjpRule(node.op) : undefined;
+    const inputs = node.inputs;
     let contributions: (Tensor | undefined)[];
-    if (custom !== undefined) contributions = custom.vjp(g.node).map((c) => (c === undefined ? undefined : tensor(c)));
-    else if (rule !== undefined) contributions = rule(g, node, node.inputs.map(tensor), tensor(node));
+    if (custom !== undefined) contributions = custom.vjp(gNode).map((c) => (c === undefined ? undefined : tensor(c)));
+    else if (rule !== undefined) contributions = rule(g, node, inputs.map(tensor), tensor(node));
     else continue;
-    const targets = custom?.inputs ?? node.inputs;
+    const targets = custom?.inputs ?? inputs;
     for (let k = 0; k < targets.length; k++) {
       const x = targets[k]!;
       let c = contributions[k];
       if (c === undefined || needs[x.id] === 0) continue;
       if (!sameShape(c.shape, x.shape)) c = sumToShape(c, x.shape);
       const prev = ct[x.id];
-      ct[x.id] = prev === undefined ? c : add(prev, c);
+      ct[x.id] = prev === undefined ? c.node : add(tensor(prev), c).node;
     }
     if (graph.nodes.length > first) {
       spans.starts.push(first);
@@ -288,7 +303,7 @@ export function gradient(graph: Graph, output: Node, wrt: readonly Node[], seed?
 
   return wrt.map((w) => {
     const g = ct[w.id];
-    if (g !== undefined) return g.node;
+    if (g !== undefined) return g;
     return ops.broadcastTo(tensor(graph.scalar(0, w.dtype)), w.shape).node;
   });
 }

@@ -36,20 +36,57 @@ function keptShape(shape: Shape, inputs: readonly Node[]): Shape {
   return shape.slice();
 }
 
-/** One entry of the Wengert list. */
+/**
+ * One entry of the Wengert list. Most nodes have one or two operands: those are fields of the node
+ * itself, not an array of their own, since every node of a large trace lives until it is compiled
+ * and the garbage collector copies each such object (an array of two costs as much as 64 bytes).
+ */
 export class Node {
+  /** The first operand, if any. */
+  readonly in0: Node | undefined;
+  /** The second operand, if any. */
+  readonly in1: Node | undefined;
+  /** All operands, for a node of more than two (else undefined). */
+  private readonly many: readonly Node[] | undefined;
+
+  /** @internal Made by {@link Graph.add} and {@link Graph.addElementwise} only. */
   constructor(
     readonly id: number,
     readonly op: OpName,
-    readonly inputs: readonly Node[],
+    in0: Node | undefined,
+    in1: Node | undefined,
+    many: readonly Node[] | undefined,
     readonly shape: Shape,
     readonly dtype: DType,
     /** Integer attributes, as serialized (docs/FORMAT.md). */
     readonly iattrs: readonly number[] = NO_IATTRS,
     /** Constant data (op `constant` only). */
     readonly data?: DataArray,
-  ) {}
+  ) {
+    this.in0 = in0;
+    this.in1 = in1;
+    this.many = many;
+  }
+
+  /** The number of operands. */
+  get arity(): number {
+    return this.many !== undefined ? this.many.length : this.in1 !== undefined ? 2 : this.in0 !== undefined ? 1 : 0;
+  }
+
+  /** Operand `k` (0 <= k < arity). */
+  input(k: number): Node {
+    return (this.many !== undefined ? this.many[k] : k === 0 ? this.in0 : k === 1 ? this.in1 : undefined)!;
+  }
+
+  /** The operands, as a new array (hot loops use {@link arity} and {@link input} instead). */
+  get inputs(): readonly Node[] {
+    if (this.many !== undefined) return this.many;
+    return this.in1 !== undefined ? [this.in0!, this.in1] : this.in0 !== undefined ? [this.in0] : NO_INPUTS;
+  }
 }
+
+/** The operands of a node that has none (shared: never modified). */
+const NO_INPUTS: readonly Node[] = Object.freeze([]);
 
 /**
  * A user derivative rule (wg.customVjp / wg.customJvp, ts/transforms.ts) attached to an `identity`
@@ -92,7 +129,24 @@ export class Graph {
         throw new WengertError('WENGERT_TRACE', `op ${op}: an input belongs to another traced function`);
       }
     }
-    const node = new Node(this.nodes.length, op, inputs, keptShape(shape, inputs), dtype, iattrs, data);
+    const n = inputs.length;
+    const node = new Node(this.nodes.length, op, inputs[0], inputs[1], n > 2 ? inputs : undefined, keptShape(shape, inputs), dtype, iattrs, data);
+    this.nodes.push(node);
+    if (this.captureSites) this.sites[node.id] = captureSite();
+    return node;
+  }
+
+  /**
+   * {@link add} for the common case, an op of one or two operands (`b` undefined: one) whose result
+   * has the shape of `a` or `b` (`shape` is one of theirs, or equal to one): no operand array to
+   * allocate.
+   */
+  addElementwise(op: OpName, a: Node, b: Node | undefined, shape: Shape, dtype: DType): Node {
+    if (this.nodes[a.id] !== a || (b !== undefined && this.nodes[b.id] !== b)) {
+      throw new WengertError('WENGERT_TRACE', `op ${op}: an input belongs to another traced function`);
+    }
+    const kept = shape === a.shape || b === undefined || shape === b.shape ? shape : keptShape(shape, [a, b]);
+    const node = new Node(this.nodes.length, op, a, b, undefined, kept, dtype);
     this.nodes.push(node);
     if (this.captureSites) this.sites[node.id] = captureSite();
     return node;

@@ -59,8 +59,9 @@ export function liveNodes(graph: Graph, outputs: readonly Node[]): Node[] {
   for (let i = all.length - 1; i >= 0; i--) {
     if (live[i] !== 1) continue;
     count++;
-    const inputs = all[i]!.inputs;
-    for (let k = 0; k < inputs.length; k++) live[inputs[k]!.id] = 1;
+    const node = all[i]!;
+    const arity = node.arity;
+    for (let k = 0; k < arity; k++) live[node.input(k).id] = 1;
   }
   const nodes = new Array<Node>(count);
   for (let i = 0, j = 0; j < count; i++) if (live[i] === 1) nodes[j++] = all[i]!;
@@ -101,7 +102,7 @@ export function serialize(graph: Graph, outputs: readonly Node[], args: readonly
         poolLength += n.data.byteLength;
       }
     }
-    words += 2 + n.shape.length + n.inputs.length + 2 * nIattrs;
+    words += 2 + n.shape.length + n.arity + 2 * nIattrs;
   }
   words += outputs.length;
   const poolStart = 4 * words;
@@ -126,11 +127,12 @@ export function serialize(graph: Graph, outputs: readonly Node[], args: readonly
   for (let i = 0; i < nodes.length; i++) {
     const n = nodes[i]!;
     const constant = n.op === 'constant';
-    const { shape, inputs, iattrs } = n;
+    const { shape, iattrs } = n;
+    const arity = n.arity;
     w[at++] = OPS[n.op].code | (dtypeCode(n.dtype) << 16) | (shape.length << 24);
-    w[at++] = inputs.length | ((constant ? 2 : iattrs.length) << 8); // n_inputs, n_iattrs, n_fattrs 0, reserved 0
+    w[at++] = arity | ((constant ? 2 : iattrs.length) << 8); // n_inputs, n_iattrs, n_fattrs 0, reserved 0
     for (let d = 0; d < shape.length; d++) w[at++] = shape[d]!;
-    for (let j = 0; j < inputs.length; j++) w[at++] = index[inputs[j]!.id]!;
+    for (let j = 0; j < arity; j++) w[at++] = index[n.input(j).id]!;
     if (constant) {
       // byte_offset, byte_length (each a small non-negative i64: high word 0)
       const hasData = n.data !== undefined;
