@@ -155,9 +155,16 @@ function elementwiseRule(op: OpName): VjpRule | undefined {
 
 /** The reverse-mode rule of an op, or undefined if it has no derivative. */
 export function vjpRule(op: OpName): VjpRule | undefined {
-  if (OPS[op].grad === 'none') return undefined;
-  return STRUCTURAL_RULES[op] ?? elementwiseRule(op);
+  let rule = vjpRules.get(op);
+  if (rule === undefined) vjpRules.set(op, (rule = (OPS[op].grad === 'none' ? undefined : (STRUCTURAL_RULES[op] ?? elementwiseRule(op))) ?? null));
+  return rule ?? undefined;
 }
+
+/** {@link vjpRule} by op (null: none): the sweep looks one up per node, and a Map lookup is cheaper than OPS's keyed loads. */
+const vjpRules = new Map<OpName, VjpRule | null>();
+
+/** Whether each op has a derivative rule (ops.json `grad` is "rule"). */
+const HAS_RULE = new Map<string, boolean>(Object.entries(OPS).map(([name, info]) => [name, info.grad === 'rule']));
 
 /** The ops that have a derivative but no rule (must be empty; a test asserts it). */
 export function opsMissingRules(): OpName[] {
@@ -242,7 +249,7 @@ export function gradient(graph: Graph, output: Node, wrt: readonly Node[], seed?
     const arity = node.arity;
     let reached = false;
     for (let k = 0; k < arity && !reached; k++) reached = needs[node.input(k).id] === 1;
-    if (reached && OPS[node.op].grad === 'rule') needs[i] = 1;
+    if (reached && HAS_RULE.get(node.op) === true) needs[i] = 1;
     else if (anyCustom && customVjpRule(graph, node)?.inputs.some((x) => needs[x.id] === 1)) needs[i] = 1;
   }
 

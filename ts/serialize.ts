@@ -68,6 +68,9 @@ export function liveNodes(graph: Graph, outputs: readonly Node[]): Node[] {
   return nodes;
 }
 
+/** Opcode by op name: a Map lookup per node is cheaper than a keyed load from OPS. */
+const OPCODES = new Map<string, number>(Object.entries(OPS).map(([name, info]) => [name, info.code]));
+
 /** Whether this machine stores a Uint32Array's words little-endian, as the format does. */
 const LITTLE_ENDIAN = new Uint8Array(new Uint32Array([1]).buffer)[0] === 1;
 
@@ -129,7 +132,7 @@ export function serialize(graph: Graph, outputs: readonly Node[], args: readonly
     const constant = n.op === 'constant';
     const { shape, iattrs } = n;
     const arity = n.arity;
-    w[at++] = OPS[n.op].code | (dtypeCode(n.dtype) << 16) | (shape.length << 24);
+    w[at++] = OPCODES.get(n.op)! | (dtypeCode(n.dtype) << 16) | (shape.length << 24);
     w[at++] = arity | ((constant ? 2 : iattrs.length) << 8); // n_inputs, n_iattrs, n_fattrs 0, reserved 0
     for (let d = 0; d < shape.length; d++) w[at++] = shape[d]!;
     for (let j = 0; j < arity; j++) w[at++] = index[n.input(j).id]!;
