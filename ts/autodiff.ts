@@ -11,7 +11,7 @@
  * the same partials will give their forward-mode rule.
  */
 import { WengertError } from './errors.js';
-import { customVjpRule, type Graph, type Node } from './graph.js';
+import { arity, customVjpRule, inputOf, inputsOf, type Graph, type Node } from './graph.js';
 import { OPS, type OpName } from './generated/ops.js';
 import { compileRule } from './expr.js';
 import * as ops from './ops/index.js';
@@ -246,9 +246,9 @@ export function gradient(graph: Graph, output: Node, wrt: readonly Node[], seed?
   for (let i = 0; i < n; i++) {
     if (needs[i] === 1) continue;
     const node = graph.nodes[i]!;
-    const arity = node.arity;
+    const count = arity(node);
     let reached = false;
-    for (let k = 0; k < arity && !reached; k++) reached = needs[node.input(k).id] === 1;
+    for (let k = 0; k < count && !reached; k++) reached = needs[inputOf(node, k).id] === 1;
     if (reached && HAS_RULE.get(node.op) === true) needs[i] = 1;
     else if (anyCustom && customVjpRule(graph, node)?.inputs.some((x) => needs[x.id] === 1)) needs[i] = 1;
   }
@@ -287,7 +287,7 @@ export function gradient(graph: Graph, output: Node, wrt: readonly Node[], seed?
       continue;
     }
     const rule = custom === undefined ? vjpRule(node.op) : undefined;
-    const inputs = node.inputs;
+    const inputs = inputsOf(node);
     let contributions: (Tensor | undefined)[];
     if (custom !== undefined) contributions = custom.vjp(gNode).map((c) => (c === undefined ? undefined : tensor(c)));
     else if (rule !== undefined) contributions = rule(g, node, inputs.map(tensor), tensor(node));

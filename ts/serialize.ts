@@ -3,7 +3,7 @@
  * outputs depend on are written, renumbered in their original (SSA) order.
  */
 import { dtypeCode } from './dtype.js';
-import type { ArgSpec, Graph, Node } from './graph.js';
+import { arity, inputOf, type ArgSpec, type Graph, type Node } from './graph.js';
 import { OPS } from './generated/ops.js';
 
 /** The format version this writer produces. */
@@ -60,8 +60,8 @@ export function liveNodes(graph: Graph, outputs: readonly Node[]): Node[] {
     if (live[i] !== 1) continue;
     count++;
     const node = all[i]!;
-    const arity = node.arity;
-    for (let k = 0; k < arity; k++) live[node.input(k).id] = 1;
+    const operands = arity(node);
+    for (let k = 0; k < operands; k++) live[inputOf(node, k).id] = 1;
   }
   const nodes = new Array<Node>(count);
   for (let i = 0, j = 0; j < count; i++) if (live[i] === 1) nodes[j++] = all[i]!;
@@ -105,7 +105,7 @@ export function serialize(graph: Graph, outputs: readonly Node[], args: readonly
         poolLength += n.data.byteLength;
       }
     }
-    words += 2 + n.shape.length + n.arity + 2 * nIattrs;
+    words += 2 + n.shape.length + arity(n) + 2 * nIattrs;
   }
   words += outputs.length;
   const poolStart = 4 * words;
@@ -131,11 +131,11 @@ export function serialize(graph: Graph, outputs: readonly Node[], args: readonly
     const n = nodes[i]!;
     const constant = n.op === 'constant';
     const { shape, iattrs } = n;
-    const arity = n.arity;
+    const count = arity(n);
     w[at++] = OPCODES.get(n.op)! | (dtypeCode(n.dtype) << 16) | (shape.length << 24);
-    w[at++] = arity | ((constant ? 2 : iattrs.length) << 8); // n_inputs, n_iattrs, n_fattrs 0, reserved 0
+    w[at++] = count | ((constant ? 2 : iattrs.length) << 8); // n_inputs, n_iattrs, n_fattrs 0, reserved 0
     for (let d = 0; d < shape.length; d++) w[at++] = shape[d]!;
-    for (let j = 0; j < arity; j++) w[at++] = index[n.input(j).id]!;
+    for (let j = 0; j < count; j++) w[at++] = index[inputOf(n, j).id]!;
     if (constant) {
       // byte_offset, byte_length (each a small non-negative i64: high word 0)
       const hasData = n.data !== undefined;
