@@ -30,9 +30,9 @@ describe('traced call sites', () => {
     const { graph, y, z } = traced(true);
     expect(graph.siteOf(y.node)).toMatch(line('mul'));
     // the scalar constant 2 was recorded by wg.mul on the same line
-    expect(graph.siteOf(y.node.inputs[1]!)).toMatch(line('mul'));
+    expect(graph.siteOf(y.node.in1!)).toMatch(line('mul'));
     expect(graph.siteOf(z.node)).toMatch(line('sum'));
-    expect(graph.siteOf(z.node.inputs[0]!)).toMatch(line('sum'));
+    expect(graph.siteOf(z.node.in0!)).toMatch(line('sum'));
   });
 
   it('are not captured unless asked, nor given for a node of another graph', () => {

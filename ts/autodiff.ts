@@ -11,7 +11,7 @@
  * the same partials will give their forward-mode rule.
  */
 import { WengertError } from './errors.js';
-import { customVjpRule, type Graph, type Node } from './graph.js';
+import { arity, customVjpRule, inputOf, inputsOf, type Graph, type Node } from './graph.js';
 import { OPS, type OpName } from './generated/ops.js';
 import { compileRule } from './expr.js';
 import * as ops from './ops/index.js';
@@ -139,18 +139,32 @@ export function elementwisePartials(op: OpName): readonly PartialFn[] | undefine
 function elementwiseRule(op: OpName): VjpRule | undefined {
   const cached = elementwiseRules.get(op);
   if (cached !== undefined) return cached;
-  const partials = elementwisePartials(op);
-  if (partials === undefined) return undefined;
-  const rule: VjpRule = (g, _node, inputs, out) => partials.map((d) => applyPartial(g, d(inputs, out)));
+  const src = (OPS[op] as { d?: readonly string[] }).d;
+  if (src === undefined) return undefined;
+  // The rules read one environment per node (what elementwisePartials' functions build per partial).
+  const partials = src.map(compileRule);
+  const rule: VjpRule = (g, _node, inputs, out) => {
+    const env = { z: out, x: inputs[0]!, y: inputs[1] } as Record<string, Tensor>;
+    const contributions = new Array<Tensor | undefined>(partials.length);
+    for (let k = 0; k < partials.length; k++) contributions[k] = applyPartial(g, partials[k]!(env));
+    return contributions;
+  };
   elementwiseRules.set(op, rule);
   return rule;
 }
 
 /** The reverse-mode rule of an op, or undefined if it has no derivative. */
 export function vjpRule(op: OpName): VjpRule | undefined {
-  if (OPS[op].grad === 'none') return undefined;
-  return STRUCTURAL_RULES[op] ?? elementwiseRule(op);
+  let rule = vjpRules.get(op);
+  if (rule === undefined) vjpRules.set(op, (rule = (OPS[op].grad === 'none' ? undefined : (STRUCTURAL_RULES[op] ?? elementwiseRule(op))) ?? null));
+  return rule ?? undefined;
 }
+
+/** {@link vjpRule} by op (null: none): the sweep looks one up per node, and a Map lookup is cheaper than OPS's keyed loads. */
+const vjpRules = new Map<OpName, VjpRule | null>();
+
+/** Whether each op has a derivative rule (ops.json `grad` is "rule"). */
+const HAS_RULE = new Map<string, boolean>(Object.entries(OPS).map(([name, info]) => [name, info.grad === 'rule']));
 
 /** The ops that have a derivative but no rule (must be empty; a test asserts it). */
 export function opsMissingRules(): OpName[] {
@@ -225,21 +239,26 @@ export function gradient(graph: Graph, output: Node, wrt: readonly Node[], seed?
   const n = output.id + 1;
   const needs = new Uint8Array(n);
   for (const w of wrt) needs[w.id] = 1;
+  // The wrt nodes' cotangents are the result: kept when the sweep passes them (wg.grad's are identities).
+  const kept = new Uint8Array(n);
+  for (const w of wrt) kept[w.id] = 1;
   const anyCustom = graph.customRules.size > 0;
   for (let i = 0; i < n; i++) {
     if (needs[i] === 1) continue;
     const node = graph.nodes[i]!;
-    const inputs = node.inputs;
+    const count = arity(node);
     let reached = false;
-    for (let k = 0; k < inputs.length && !reached; k++) reached = needs[inputs[k]!.id] === 1;
-    if (reached && OPS[node.op].grad === 'rule') needs[i] = 1;
+    for (let k = 0; k < count && !reached; k++) reached = needs[inputOf(node, k).id] === 1;
+    if (reached && HAS_RULE.get(node.op) === true) needs[i] = 1;
     else if (anyCustom && customVjpRule(graph, node)?.inputs.some((x) => needs[x.id] === 1)) needs[i] = 1;
   }
 
   const spans = originSpans(graph);
-  const ct: (Tensor | undefined)[] = new Array<Tensor | undefined>(n);
+  // Cotangents as nodes, each read once (when the sweep reaches its node) and dropped then: the
+  // Tensors that ops return die young instead of living through the sweep.
+  const ct: (Node | undefined)[] = new Array<Node | undefined>(n);
   const tensor = (node: Node): Tensor => new Tensor(node, graph);
-  ct[output.id] = tensor(seed ?? graph.scalar(1, output.dtype));
+  ct[output.id] = seed ?? graph.scalar(1, output.dtype);
 
   // Cotangents of slices, kept per sliced node and summed in one step when the sweep reaches it
   // (ops.slicesVjp): a pad per slice would make n slices of one vector cost n².
@@ -251,33 +270,36 @@ export function gradient(graph: Graph, output: Node, wrt: readonly Node[], seed?
     if (pieces !== undefined) {
       const s = slicesVjp(tensor(node), pieces);
       const prev = ct[i];
-      ct[i] = prev === undefined ? s : add(prev, s);
+      ct[i] = prev === undefined ? s.node : add(tensor(prev), s).node;
       sliced[i] = undefined;
     }
-    const g = ct[i];
-    if (g === undefined || needs[i] === 0 || node.op === 'input') continue;
+    const gNode = ct[i];
+    if (gNode === undefined || needs[i] === 0 || node.op === 'input') continue;
+    if (kept[i] === 0) ct[i] = undefined; // contributions go to earlier nodes only
+    const g = tensor(gNode);
     const first = graph.nodes.length;
     // At a wg.customVjp marker the cotangent goes to the custom function's inputs through the
     // user's traced rule, not through the function's own nodes (they get no cotangent from here).
     const custom = anyCustom ? customVjpRule(graph, node) : undefined;
     if (custom === undefined && node.op === 'slice') {
-      const x = node.inputs[0]!;
+      const x = node.in0!;
       if (needs[x.id] === 1) (sliced[x.id] ??= []).push({ g, iattrs: node.iattrs });
       continue;
     }
     const rule = custom === undefined ? vjpRule(node.op) : undefined;
+    const inputs = inputsOf(node);
     let contributions: (Tensor | undefined)[];
-    if (custom !== undefined) contributions = custom.vjp(g.node).map((c) => (c === undefined ? undefined : tensor(c)));
-    else if (rule !== undefined) contributions = rule(g, node, node.inputs.map(tensor), tensor(node));
+    if (custom !== undefined) contributions = custom.vjp(gNode).map((c) => (c === undefined ? undefined : tensor(c)));
+    else if (rule !== undefined) contributions = rule(g, node, inputs.map(tensor), tensor(node));
     else continue;
-    const targets = custom?.inputs ?? node.inputs;
+    const targets = custom?.inputs ?? inputs;
     for (let k = 0; k < targets.length; k++) {
       const x = targets[k]!;
       let c = contributions[k];
       if (c === undefined || needs[x.id] === 0) continue;
       if (!sameShape(c.shape, x.shape)) c = sumToShape(c, x.shape);
       const prev = ct[x.id];
-      ct[x.id] = prev === undefined ? c : add(prev, c);
+      ct[x.id] = prev === undefined ? c.node : add(tensor(prev), c).node;
     }
     if (graph.nodes.length > first) {
       spans.starts.push(first);
@@ -288,7 +310,7 @@ export function gradient(graph: Graph, output: Node, wrt: readonly Node[], seed?
 
   return wrt.map((w) => {
     const g = ct[w.id];
-    if (g !== undefined) return g.node;
+    if (g !== undefined) return g;
     return ops.broadcastTo(tensor(graph.scalar(0, w.dtype)), w.shape).node;
   });
 }

@@ -14,7 +14,7 @@ import { gradient } from './autodiff.js';
 import { arrayType, type DType, type FloatDType } from './dtype.js';
 import { WengertError } from './errors.js';
 import { jvp } from './forward.js';
-import { withGraph, type Graph, type Node } from './graph.js';
+import { inputsOf, withGraph, type Graph, type Node } from './graph.js';
 import { OPS, type OpName } from './generated/ops.js';
 import { emit } from './ops/core.js';
 import * as ops from './ops/index.js';
@@ -180,15 +180,16 @@ export function batch(
   const needed = new Uint8Array(last + 1);
   for (const o of outputs) needed[o.id] = 1;
   for (let i = last; i >= 0; i--) {
-    if (needed[i] === 1) for (const x of graph.nodes[i]!.inputs) needed[x.id] = 1;
+    if (needed[i] === 1) for (const x of inputsOf(graph.nodes[i]!)) needed[x.id] = 1;
   }
   const out = new Map<number, Tensor>();
   for (const [from, to] of batched) out.set(from.id, new Tensor(to, graph));
   for (let i = 0; i <= last; i++) {
     const node = graph.nodes[i]!;
-    if (needed[i] === 0 || out.has(i) || !node.inputs.some((x) => out.has(x.id))) continue;
-    const isBatched = node.inputs.map((x) => out.has(x.id));
-    const inputs = node.inputs.map((x) => out.get(x.id) ?? new Tensor(x, graph));
+    const operands = inputsOf(node);
+    if (needed[i] === 0 || out.has(i) || !operands.some((x) => out.has(x.id))) continue;
+    const isBatched = operands.map((x) => out.has(x.id));
+    const inputs = operands.map((x) => out.get(x.id) ?? new Tensor(x, graph));
     const result = rules[node.op]?.(node, inputs, isBatched, size) ?? fallback(node, inputs, isBatched, size);
     out.set(i, result);
   }

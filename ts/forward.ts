@@ -10,7 +10,7 @@
  * a gradient program is a Hessian-vector product (forward over reverse).
  */
 import { WengertError } from './errors.js';
-import { customJvpRule, type Graph, type Node } from './graph.js';
+import { customJvpRule, inputsOf, type Graph, type Node } from './graph.js';
 import { OPS, type OpName } from './generated/ops.js';
 import { applyPartial, elementwisePartials } from './autodiff.js';
 import * as ops from './ops/index.js';
@@ -191,11 +191,12 @@ export function jvp(graph: Graph, outputs: readonly Node[], wrt: readonly Node[]
       if (cts.some((t) => t !== undefined)) tan[i] = tensor(custom.jvp(cts));
       continue;
     }
-    const ts = node.inputs.map((x) => tan[x.id]);
+    const operands = inputsOf(node);
+    const ts = operands.map((x) => tan[x.id]);
     if (ts.every((t) => t === undefined)) continue;
     const rule = jvpRule(node.op);
     if (rule === undefined) continue;
-    let t = rule(ts, node, node.inputs.map(tensor), tensor(node));
+    let t = rule(ts, node, operands.map(tensor), tensor(node));
     if (t === undefined) continue;
     if (!sameShape(t.shape, node.shape)) t = ops.broadcastTo(t, node.shape);
     tan[i] = t;

@@ -36,20 +36,62 @@ function keptShape(shape: Shape, inputs: readonly Node[]): Shape {
   return shape.slice();
 }
 
-/** One entry of the Wengert list. */
-export class Node {
-  constructor(
-    readonly id: number,
-    readonly op: OpName,
-    readonly inputs: readonly Node[],
-    readonly shape: Shape,
-    readonly dtype: DType,
-    /** Integer attributes, as serialized (docs/FORMAT.md). */
-    readonly iattrs: readonly number[] = NO_IATTRS,
-    /** Constant data (op `constant` only). */
-    readonly data?: DataArray,
-  ) {}
+/**
+ * One entry of the Wengert list. Most nodes have one or two operands: those are fields of the node
+ * itself, not an array of their own, since every node of a large trace lives until it is compiled
+ * and the garbage collector copies each such object (an array of two costs as much as 64 bytes).
+ * Nodes are plain objects made by one object literal ({@link Graph.add}): V8 then allocates them
+ * straight in the old generation once it sees that they all survive, instead of copying each one.
+ */
+export interface Node {
+  readonly id: number;
+  readonly op: OpName;
+  /** The first operand, if any ({@link inputOf}, {@link inputsOf}). */
+  readonly in0: Node | undefined;
+  /** The second operand, if any. */
+  readonly in1: Node | undefined;
+  /** All operands, for a node of more than two (else undefined). */
+  readonly many: readonly Node[] | undefined;
+  readonly shape: Shape;
+  readonly dtype: DType;
+  /** Integer attributes, as serialized (docs/FORMAT.md). */
+  readonly iattrs: readonly number[];
+  /** Constant data (op `constant` only). */
+  readonly data: DataArray | undefined;
 }
+
+function makeNode(
+  id: number,
+  op: OpName,
+  in0: Node | undefined,
+  in1: Node | undefined,
+  many: readonly Node[] | undefined,
+  shape: Shape,
+  dtype: DType,
+  iattrs: readonly number[],
+  data: DataArray | undefined,
+): Node {
+  return { id, op, in0, in1, many, shape, dtype, iattrs, data };
+}
+
+/** The number of operands of `node`. */
+export function arity(node: Node): number {
+  return node.many !== undefined ? node.many.length : node.in1 !== undefined ? 2 : node.in0 !== undefined ? 1 : 0;
+}
+
+/** Operand `k` of `node` (0 <= k < arity). */
+export function inputOf(node: Node, k: number): Node {
+  return (node.many !== undefined ? node.many[k] : k === 0 ? node.in0 : k === 1 ? node.in1 : undefined)!;
+}
+
+/** The operands of `node`, as a new array (hot loops use {@link arity} and {@link inputOf} instead). */
+export function inputsOf(node: Node): readonly Node[] {
+  if (node.many !== undefined) return node.many;
+  return node.in1 !== undefined ? [node.in0!, node.in1] : node.in0 !== undefined ? [node.in0] : NO_INPUTS;
+}
+
+/** The operands of a node that has none (shared: never modified). */
+const NO_INPUTS: readonly Node[] = Object.freeze([]);
 
 /**
  * A user derivative rule (wg.customVjp / wg.customJvp, ts/transforms.ts) attached to an `identity`
@@ -92,7 +134,24 @@ export class Graph {
         throw new WengertError('WENGERT_TRACE', `op ${op}: an input belongs to another traced function`);
       }
     }
-    const node = new Node(this.nodes.length, op, inputs, keptShape(shape, inputs), dtype, iattrs, data);
+    const n = inputs.length;
+    const node = makeNode(this.nodes.length, op, inputs[0], inputs[1], n > 2 ? inputs : undefined, keptShape(shape, inputs), dtype, iattrs, data);
+    this.nodes.push(node);
+    if (this.captureSites) this.sites[node.id] = captureSite();
+    return node;
+  }
+
+  /**
+   * {@link add} for the common case, an op of one or two operands (`b` undefined: one) whose result
+   * has the shape of `a` or `b` (`shape` is one of theirs, or equal to one): no operand array to
+   * allocate.
+   */
+  addElementwise(op: OpName, a: Node, b: Node | undefined, shape: Shape, dtype: DType): Node {
+    if (this.nodes[a.id] !== a || (b !== undefined && this.nodes[b.id] !== b)) {
+      throw new WengertError('WENGERT_TRACE', `op ${op}: an input belongs to another traced function`);
+    }
+    const kept = shape === a.shape || b === undefined || shape === b.shape ? shape : keptShape(shape, [a, b]);
+    const node = makeNode(this.nodes.length, op, a, b, undefined, kept, dtype, NO_IATTRS, undefined);
     this.nodes.push(node);
     if (this.captureSites) this.sites[node.id] = captureSite();
     return node;

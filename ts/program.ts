@@ -79,6 +79,10 @@ class SiteGraph extends Graph {
     if (this.site === undefined && this.nodes.length === this.target) this.site = userCallSite();
     return super.add(...params);
   }
+  override addElementwise(...params: Parameters<Graph['addElementwise']>): Node {
+    if (this.site === undefined && this.nodes.length === this.target) this.site = userCallSite();
+    return super.addElementwise(...params);
+  }
 }
 
 /** Options of a synchronous {@link Program.run}, passed as its last argument. */

@@ -3,7 +3,7 @@
  * outputs depend on are written, renumbered in their original (SSA) order.
  */
 import { dtypeCode } from './dtype.js';
-import type { ArgSpec, Graph, Node } from './graph.js';
+import { arity, inputOf, type ArgSpec, type Graph, type Node } from './graph.js';
 import { OPS } from './generated/ops.js';
 
 /** The format version this writer produces. */
@@ -59,13 +59,17 @@ export function liveNodes(graph: Graph, outputs: readonly Node[]): Node[] {
   for (let i = all.length - 1; i >= 0; i--) {
     if (live[i] !== 1) continue;
     count++;
-    const inputs = all[i]!.inputs;
-    for (let k = 0; k < inputs.length; k++) live[inputs[k]!.id] = 1;
+    const node = all[i]!;
+    const operands = arity(node);
+    for (let k = 0; k < operands; k++) live[inputOf(node, k).id] = 1;
   }
   const nodes = new Array<Node>(count);
   for (let i = 0, j = 0; j < count; i++) if (live[i] === 1) nodes[j++] = all[i]!;
   return nodes;
 }
+
+/** Opcode by op name: a Map lookup per node is cheaper than a keyed load from OPS. */
+const OPCODES = new Map<string, number>(Object.entries(OPS).map(([name, info]) => [name, info.code]));
 
 /** Whether this machine stores a Uint32Array's words little-endian, as the format does. */
 const LITTLE_ENDIAN = new Uint8Array(new Uint32Array([1]).buffer)[0] === 1;
@@ -101,7 +105,7 @@ export function serialize(graph: Graph, outputs: readonly Node[], args: readonly
         poolLength += n.data.byteLength;
       }
     }
-    words += 2 + n.shape.length + n.inputs.length + 2 * nIattrs;
+    words += 2 + n.shape.length + arity(n) + 2 * nIattrs;
   }
   words += outputs.length;
   const poolStart = 4 * words;
@@ -126,11 +130,12 @@ export function serialize(graph: Graph, outputs: readonly Node[], args: readonly
   for (let i = 0; i < nodes.length; i++) {
     const n = nodes[i]!;
     const constant = n.op === 'constant';
-    const { shape, inputs, iattrs } = n;
-    w[at++] = OPS[n.op].code | (dtypeCode(n.dtype) << 16) | (shape.length << 24);
-    w[at++] = inputs.length | ((constant ? 2 : iattrs.length) << 8); // n_inputs, n_iattrs, n_fattrs 0, reserved 0
+    const { shape, iattrs } = n;
+    const count = arity(n);
+    w[at++] = OPCODES.get(n.op)! | (dtypeCode(n.dtype) << 16) | (shape.length << 24);
+    w[at++] = count | ((constant ? 2 : iattrs.length) << 8); // n_inputs, n_iattrs, n_fattrs 0, reserved 0
     for (let d = 0; d < shape.length; d++) w[at++] = shape[d]!;
-    for (let j = 0; j < inputs.length; j++) w[at++] = index[inputs[j]!.id]!;
+    for (let j = 0; j < count; j++) w[at++] = index[inputOf(n, j).id]!;
     if (constant) {
       // byte_offset, byte_length (each a small non-negative i64: high word 0)
       const hasData = n.data !== undefined;

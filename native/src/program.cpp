@@ -80,6 +80,29 @@ class SlotAllocator {
   uint64_t top_ = 0;
 };
 
+// The scalar region, where every slot is kScalarSlot bytes: freed slots are kept on a stack and
+// handed out again most recently freed first (still in cache). Any free slot fits, so the region
+// grows only when none is free, to the peak number of live scalars, as best fit would make it;
+// each operation is O(1) and allocates nothing once the stack has grown.
+class ScalarSlots {
+ public:
+  uint64_t allocate() {
+    if (free_.empty()) {
+      top_ += kScalarSlot;
+      return top_ - kScalarSlot;
+    }
+    const uint64_t at = free_.back();
+    free_.pop_back();
+    return at;
+  }
+  void release(uint64_t at) { free_.push_back(at); }
+  uint64_t top() const { return top_; }
+
+ private:
+  std::vector<uint64_t> free_;
+  uint64_t top_ = 0;
+};
+
 std::string describe(const Graph& g, uint32_t id) {
   const Node& n = g.nodes[id];
   return "node " + std::to_string(id) + " (" + n.op->name + ", " + dtype_name(n.dtype) + n.shape.str() + ")";
@@ -586,9 +609,13 @@ Status Program::plan(uint64_t max_arena_bytes) {
   offsets_.assign(n, kNoSlot);
   tape_leaf_.assign(n, kNoSlot);
   std::vector<uint32_t> last_use(n, 0);
+  // Whether a step's value goes in the scalar region: read here, in order, so that the allocation
+  // loop below need not read the node array at random.
+  std::vector<uint8_t> scalar(n, 0);
   // Reading a view reads its root.
   for (const Step& s : steps_) {
     const Node& nd = g.nodes[s.node];
+    scalar[s.node] = nd.bytes != 0 && nd.bytes <= kScalarSlot;
     last_use[s.node] = s.node;
     for (int k = 0; k < nd.n_inputs; ++k) last_use[root_of_[nd.inputs[k]]] = s.node;
   }
@@ -616,11 +643,9 @@ Status Program::plan(uint64_t max_arena_bytes) {
     }
   }
 
-  SlotAllocator slots, scalars;
-  const auto is_scalar = [&](uint32_t id) { return g.nodes[id].bytes != 0 && g.nodes[id].bytes <= kScalarSlot; };
-  const auto slot_size = [&](uint32_t id) {
-    return is_scalar(id) ? kScalarSlot : (g.nodes[id].bytes + kAlign - 1) / kAlign * kAlign;  // bytes <= 2^56
-  };
+  SlotAllocator slots;
+  ScalarSlots scalars;
+  const auto slot_size = [&](uint32_t id) { return (g.nodes[id].bytes + kAlign - 1) / kAlign * kAlign; };  // bytes <= 2^56
   for (const Step& s : steps_) {
     const Node& nd = g.nodes[s.node];
     TapeCode code;
@@ -629,14 +654,14 @@ Status Program::plan(uint64_t max_arena_bytes) {
       const uint32_t in = nd.inputs[k];
       const OpKind kind = g.nodes[in].op->kind;
       if ((kind == OpKind::input || fixed_[in] != nullptr || root_of_[in] != in) && tape_leaf_[in] == kNoSlot) {
-        tape_leaf_[in] = static_cast<int64_t>(scalars.allocate(kScalarSlot));
+        tape_leaf_[in] = static_cast<int64_t>(scalars.allocate());
         preloads_.push_back(Preload{in, 0});
       }
     }
   }
   for (const Step& s : steps_) {
     if (!in_buffer_.empty() && in_buffer_[s.node]) continue;  // lives in a fused group's block buffer
-    const uint64_t at = is_scalar(s.node) ? scalars.allocate(kScalarSlot) : slots.allocate(slot_size(s.node));
+    const uint64_t at = scalar[s.node] ? scalars.allocate() : slots.allocate(slot_size(s.node));
     const uint64_t top = (slots.top() + kAlign - 1) / kAlign * kAlign + scalars.top();
     if (top > max_arena_bytes) {
       return Status::error(ErrorCode::arena_limit,
@@ -647,13 +672,18 @@ Status Program::plan(uint64_t max_arena_bytes) {
     offsets_[s.node] = static_cast<int64_t>(at);
     for (uint32_t j = dies_begin[s.node]; j < dies_begin[s.node + 1]; ++j) {
       const uint32_t id = dying[j];
-      if (offsets_[id] != kNoSlot) (is_scalar(id) ? scalars : slots).release(static_cast<uint64_t>(offsets_[id]), slot_size(id));
+      if (offsets_[id] == kNoSlot) continue;
+      if (scalar[id]) {
+        scalars.release(static_cast<uint64_t>(offsets_[id]));
+      } else {
+        slots.release(static_cast<uint64_t>(offsets_[id]), slot_size(id));
+      }
     }
   }
   // Scalar offsets were relative to their region; it starts after the aligned slots.
   scalar_base_ = (slots.top() + kAlign - 1) / kAlign * kAlign;
   for (const Step& s : steps_) {
-    if (is_scalar(s.node) && offsets_[s.node] != kNoSlot) offsets_[s.node] += static_cast<int64_t>(scalar_base_);
+    if (scalar[s.node] && offsets_[s.node] != kNoSlot) offsets_[s.node] += static_cast<int64_t>(scalar_base_);
   }
   arena_bytes_ = static_cast<std::size_t>(scalar_base_ + scalars.top());
   return {};

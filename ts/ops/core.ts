@@ -83,7 +83,7 @@ export function emit(graph: Graph, op: OpName, inputs: readonly Tensor[], shape:
 
 /** @internal Record an elementwise unary IR op. */
 export function unary(op: OpName, x: TensorLike): Tensor {
-  if (x instanceof Tensor && x.node.dtype !== 'int32') return new Tensor(x.graph.add(op, [x.node], x.node.shape, x.node.dtype), x.graph);
+  if (x instanceof Tensor && x.node.dtype !== 'int32') return new Tensor(x.graph.addElementwise(op, x.node, undefined, x.node.shape, x.node.dtype), x.graph);
   const { graph, dtype } = context(op, [x]);
   const t = lift(x, graph, dtype);
   return emit(graph, op, [t], t.shape, dtype);
@@ -103,18 +103,18 @@ export function binary(op: OpName, a: TensorLike, b: TensorLike): Tensor {
         if (a.graph === b.graph && an.dtype === bn.dtype) {
           const shape = sameShape(an.shape, bn.shape) ? an.shape : broadcastShapes(an.shape, bn.shape);
           if (shape === undefined) throw shapeError(op, `shapes ${fmt(an.shape)} and ${fmt(bn.shape)} do not broadcast`);
-          return new Tensor(a.graph.add(op, [an, bn], shape, an.dtype), a.graph);
+          return new Tensor(a.graph.addElementwise(op, an, bn, shape, an.dtype), a.graph);
         }
       } else if (typeof b === 'number') {
         const graph = a.graph;
-        return new Tensor(graph.add(op, [an, graph.scalar(b, an.dtype)], an.shape, an.dtype), graph);
+        return new Tensor(graph.addElementwise(op, an, graph.scalar(b, an.dtype), an.shape, an.dtype), graph);
       }
     }
   } else if (typeof a === 'number' && b instanceof Tensor) {
     const bn = b.node;
     if (bn.dtype !== 'int32') {
       const graph = b.graph;
-      return new Tensor(graph.add(op, [graph.scalar(a, bn.dtype), bn], bn.shape, bn.dtype), graph);
+      return new Tensor(graph.addElementwise(op, graph.scalar(a, bn.dtype), bn, bn.shape, bn.dtype), graph);
     }
   }
   const { graph, dtype } = context(op, [a, b]);
