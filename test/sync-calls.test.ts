@@ -301,7 +301,8 @@ describe('small programs (steps of a few elements)', () => {
     it(`W6 value and gradient, ${dtype}, lengths 1..33, 64, 65`, () => {
       for (const n of [...Array.from({ length: 33 }, (_, i) => i + 1), 64, 65]) {
         const p = track(wg.compile(w6, { args: [dtype === 'f64' ? wg.f64([n]) : wg.f32([n])] }));
-        const x = (dtype === 'f64' ? Float64Array : Float32Array).from({ length: n }, (_, i) => Math.sin(3 * i + n) * 1.5);
+        const values = Array.from({ length: n }, (_, i) => Math.sin(3 * i + n) * 1.5);
+        const x = dtype === 'f64' ? Float64Array.from(values) : Float32Array.from(values);
         const fast = p.valueAndGrad(x);
         const checked = p.valueAndGrad(x, { checkFinite: true });
         expect(Object.is(fast.value, checked.value)).toBe(true);
