@@ -291,3 +291,32 @@ describe('the synchronous fast path leaves the array checks to the engine, with 
     expect(caught(() => p.run(X, Y))).toMatchObject({ code: 'WENGERT_DISPOSED' });
   });
 });
+
+describe('small programs (steps of a few elements)', () => {
+  // W6 of BENCH.md, Σ sin(x)·x + exp(−x²), for lengths 1..33 and 64/65 (the small-step limit): the
+  // gradient is cos(x)·x + sin(x) − 2x·exp(−x²), and a checkFinite call (which runs every step
+  // through its kernel) gives the same bits as the default call (small steps where they apply).
+  const w6 = (x: wg.Tensor) => wg.sum(wg.add(wg.mul(wg.sin(x), x), wg.exp(wg.neg(wg.square(x)))));
+  for (const dtype of ['f64', 'f32'] as const) {
+    it(`W6 value and gradient, ${dtype}, lengths 1..33, 64, 65`, () => {
+      for (const n of [...Array.from({ length: 33 }, (_, i) => i + 1), 64, 65]) {
+        const p = track(wg.compile(w6, { args: [dtype === 'f64' ? wg.f64([n]) : wg.f32([n])] }));
+        const values = Array.from({ length: n }, (_, i) => Math.sin(3 * i + n) * 1.5);
+        const x = dtype === 'f64' ? Float64Array.from(values) : Float32Array.from(values);
+        const fast = p.valueAndGrad(x);
+        const checked = p.valueAndGrad(x, { checkFinite: true });
+        expect(Object.is(fast.value, checked.value)).toBe(true);
+        expect(Array.from(fast.grads[0]!)).toEqual(Array.from(checked.grads[0]!));
+        const tol = dtype === 'f64' ? 1e-13 : 1e-5;
+        let value = 0;
+        for (let i = 0; i < n; i++) {
+          const v = x[i]!;
+          value += Math.sin(v) * v + Math.exp(-v * v);
+          const g = Math.cos(v) * v + Math.sin(v) - 2 * v * Math.exp(-v * v);
+          expect(Math.abs(fast.grads[0]![i]! - g)).toBeLessThanOrEqual(tol * (1 + Math.abs(g)));
+        }
+        expect(Math.abs(fast.value - value)).toBeLessThanOrEqual(tol * n * (1 + Math.abs(value)));
+      }
+    });
+  }
+});

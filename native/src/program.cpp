@@ -1,6 +1,7 @@
 #include "program.h"
 
 #include "isa.h"
+#include "sum_order.h"
 
 #include <algorithm>
 #include <cmath>
@@ -149,6 +150,98 @@ std::string non_finite_at(const void* data, DType dtype, uint64_t numel) {
   return non_finite_text(at, v);
 }
 
+// Small steps (Program::plan_calls()): the loops of ops whose value is one IEEE operation (or a
+// copy, or safe_mul's masked product), so any loop over them gives the kernel's bits; B says which operand, if any, is a single
+// element broadcast over the n (the kernel's cases for equal counts and a scalar operand).
+enum class Broadcast { none, x, y };
+
+template <class T, class F>
+void small_unary(void* z, const void* x, const void*, uint64_t n) {
+  const T* a = static_cast<const T*>(x);
+  T* r = static_cast<T*>(z);
+  for (uint64_t i = 0; i < n; ++i) r[i] = F::apply(a[i]);
+}
+
+template <class T, class F, Broadcast B>
+void small_binary(void* z, const void* x, const void* y, uint64_t n) {
+  const T* a = static_cast<const T*>(x);
+  const T* b = static_cast<const T*>(y);
+  T* r = static_cast<T*>(z);
+  for (uint64_t i = 0; i < n; ++i) r[i] = F::apply(a[B == Broadcast::x ? 0 : i], b[B == Broadcast::y ? 0 : i]);
+}
+
+#if defined(__GNUC__) || defined(__clang__)
+// safe_mul, 16 bytes at a time in vector registers: compiled for the baseline instruction set,
+// the plain loop stays scalar (a compare, a flag move and an integer `and` per element, four times
+// the instructions of add). The compare mask gives emath::safe_mul's bits: the product where
+// x != 0 (NaN included), +0 where x is ±0.
+template <class T, Broadcast B>
+void small_safe_mul(void* z, const void* x, const void* y, uint64_t n) {
+  typedef T V __attribute__((vector_size(16)));
+  using M = decltype(V{} != V{});
+  constexpr uint64_t kLanes = 16 / sizeof(T);
+  const T* a = static_cast<const T*>(x);
+  const T* b = static_cast<const T*>(y);
+  T* r = static_cast<T*>(z);
+  if (n == 0) return;
+  V a_splat, b_splat;
+  for (uint64_t k = 0; k < kLanes; ++k) a_splat[k] = a[0], b_splat[k] = b[0];
+  uint64_t i = 0;
+  for (; i + kLanes <= n; i += kLanes) {
+    V va = a_splat, vb = b_splat;
+    if constexpr (B != Broadcast::x) std::memcpy(&va, a + i, sizeof va);
+    if constexpr (B != Broadcast::y) std::memcpy(&vb, b + i, sizeof vb);
+    const M keep = va != V{};
+    const V product = va * vb;
+    const V result = reinterpret_cast<V>(reinterpret_cast<M>(product) & keep);
+    std::memcpy(r + i, &result, sizeof result);
+  }
+  for (; i < n; ++i) r[i] = scalar::safe_mul::apply(a[B == Broadcast::x ? 0 : i], b[B == Broadcast::y ? 0 : i]);
+}
+#define WENGERT_SMALL_SAFE_MUL(T, B) &small_safe_mul<T, B>
+#else
+#define WENGERT_SMALL_SAFE_MUL(T, B) &small_binary<T, scalar::safe_mul, B>
+#endif
+
+// A full sum of n elements: the kernel's own function (sum_order.h), serial, as the kernel runs
+// it below kSplitMin elements.
+template <class T>
+void small_sum(void* z, const void* x, const void*, uint64_t n) {
+  *static_cast<T*>(z) = full_sum(static_cast<const T*>(x), n, nullptr);
+}
+
+#define WENGERT_SMALL_UNARY_OPS(X) X(neg) X(abs) X(square) X(sqrt) X(identity) X(stop_gradient)
+#define WENGERT_SMALL_BINARY_OPS(X) X(add) X(sub) X(mul) X(div)
+
+using SmallLoop = void (*)(void* z, const void* x, const void* y, uint64_t n);
+
+template <class T>
+SmallLoop small_loop(OpCode code, Broadcast b) {
+  SmallLoop fn = nullptr;
+  switch (code) {
+#define WENGERT_SMALL_UNARY_CASE(name) \
+  case OpCode::name: fn = &small_unary<T, scalar::name>; break;
+#define WENGERT_SMALL_BINARY_CASE(name)                                                  \
+  case OpCode::name:                                                                     \
+    fn = b == Broadcast::x   ? &small_binary<T, scalar::name, Broadcast::x>              \
+         : b == Broadcast::y ? &small_binary<T, scalar::name, Broadcast::y>              \
+                             : &small_binary<T, scalar::name, Broadcast::none>;          \
+    break;
+    WENGERT_SMALL_UNARY_OPS(WENGERT_SMALL_UNARY_CASE)
+    WENGERT_SMALL_BINARY_OPS(WENGERT_SMALL_BINARY_CASE)
+#undef WENGERT_SMALL_UNARY_CASE
+#undef WENGERT_SMALL_BINARY_CASE
+    case OpCode::safe_mul:
+      fn = b == Broadcast::x   ? WENGERT_SMALL_SAFE_MUL(T, Broadcast::x)
+           : b == Broadcast::y ? WENGERT_SMALL_SAFE_MUL(T, Broadcast::y)
+                               : WENGERT_SMALL_SAFE_MUL(T, Broadcast::none);
+      break;
+    case OpCode::reduce_sum: fn = &small_sum<T>; break;
+    default: break;
+  }
+  return fn;
+}
+
 }  // namespace
 
 AlignedBuffer::AlignedBuffer(std::size_t bytes) : size_(bytes) {
@@ -235,6 +328,7 @@ Status Program::compile(const uint8_t* data, std::size_t size, std::size_t max_a
     p->collapse_groups();
     p->build_tape();
     p->plan_direct_outputs();
+    p->plan_calls();
     *out = std::move(p);
     return {};
   } catch (const std::bad_alloc&) {
@@ -827,6 +921,79 @@ void run_tape_portable(const TapeOp*, std::size_t, uint8_t*) {}
 }  // namespace isa_neon
 #endif
 
+// The fast path's kernel calls are built once per arena (acquire_arena) instead of once per step
+// of every run: a tiny program's run is mostly steps on a few elements each, where filling a
+// KernelCall cost more than the kernel. Every pointer in a call stays the same from run to run but
+// those of inputs (and views of them) and of direct outputs, which a run patches. A program of more
+// than kMaxPrebuiltCalls steps (whose calls would cost memory in every arena) builds each call as
+// it runs it, as the generic path does.
+// A kernel step of at most kMaxSmall elements whose kernel is one loop over them runs that loop
+// directly (the kernel's work without its dispatch, a third of a small step's instructions): an
+// op of WENGERT_SMALL_UNARY_OPS or _BINARY_OPS (operands of n elements or one), a full sum, or a
+// vector math op, through the vector function its kernel calls (isa.h) on the same elements.
+// Each gives the kernel's bits.
+void Program::choose_small(Step* s) const {
+  constexpr uint64_t kMaxSmall = 64;
+  const Graph& g = graph_;
+  const Node& nd = g.nodes[s->node];
+  if (nd.dtype != DType::f64 && nd.dtype != DType::f32) return;
+  const bool f64 = nd.dtype == DType::f64;
+  const OpKind kind = nd.op->kind;
+  if (nd.code() == OpCode::reduce_sum) {
+    const uint64_t n = g.nodes[nd.inputs[0]].numel;
+    if (nd.numel != 1 || n > kMaxSmall || g.nodes[nd.inputs[0]].dtype != nd.dtype) return;
+    s->small = f64 ? small_loop<double>(nd.code(), Broadcast::none) : small_loop<float>(nd.code(), Broadcast::none);
+    s->small_n = static_cast<uint32_t>(n);
+    return;
+  }
+  if ((kind != OpKind::unary && kind != OpKind::binary) || nd.numel > kMaxSmall) return;
+  Broadcast b = Broadcast::none;
+  for (int k = 0; k < nd.n_inputs; ++k) {
+    const Node& in = g.nodes[nd.inputs[k]];
+    if (in.dtype != nd.dtype) return;
+    if (in.numel == nd.numel) continue;
+    if (in.numel != 1 || nd.n_inputs != 2 || b != Broadcast::none) return;
+    b = k == 0 ? Broadcast::x : Broadcast::y;
+  }
+  if (const int v = tape_vec_index(nd.code()); v >= 0) {
+    if (kind != OpKind::unary) return;
+    s->vec = isa_vec_fn(isa_choice().isa, static_cast<VecOp>(v), nd.dtype);
+  } else {
+    s->small = f64 ? small_loop<double>(nd.code(), b) : small_loop<float>(nd.code(), b);
+  }
+  if (s->small != nullptr || s->vec != nullptr) s->small_n = static_cast<uint32_t>(nd.numel);
+}
+
+std::size_t Program::num_small_steps() const {
+  return static_cast<std::size_t>(std::count_if(fast_steps_.begin(), fast_steps_.end(), [](const Step& s) {
+    return s.small != nullptr || s.vec != nullptr;
+  }));
+}
+
+void Program::plan_calls() {
+  constexpr std::size_t kMaxPrebuiltCalls = 4096;
+  if (fast_steps_.size() > kMaxPrebuiltCalls) return;
+  const Graph& g = graph_;
+  std::vector<bool> varies(g.nodes.size(), false);
+  for (uint32_t id : arg_node_) {
+    if (id != kNoNode) varies[id] = true;
+  }
+  for (const View& v : input_views_) varies[v.node] = true;
+  for (const DirectOutput& d : direct_) varies[d.node] = true;
+  for (std::size_t i = 0; i < fast_steps_.size(); ++i) {
+    Step& s = fast_steps_[i];
+    if (s.fn == nullptr) continue;
+    const Node& nd = g.nodes[s.node];
+    const uint32_t step = static_cast<uint32_t>(i);
+    choose_small(&s);
+    for (int k = 0; k < nd.n_inputs; ++k) {
+      if (varies[nd.inputs[k]]) call_patches_.push_back(CallPatch{step, nd.inputs[k], static_cast<uint8_t>(k)});
+    }
+    if (varies[s.node]) call_patches_.push_back(CallPatch{step, s.node, kCallOut});
+  }
+  prebuilt_calls_ = true;
+}
+
 std::size_t Program::num_pooled_arenas() const {
   std::lock_guard<std::mutex> lock(pool_mutex_);
   return pool_.size() + (cached_.arena.load(std::memory_order_acquire) != nullptr ? 1 : 0);
@@ -855,6 +1022,23 @@ std::unique_ptr<Program::Arena> Program::acquire_arena() const {
     a->values[i] = offsets_[i] != kNoSlot ? a->memory.data() + offsets_[i] : const_cast<void*>(fixed_[i]);
   }
   for (const View& v : arena_views_) a->values[v.node] = static_cast<uint8_t*>(a->values[v.root]) + v.bytes;
+  if (prebuilt_calls_) {
+    a->calls = std::make_unique<KernelCall[]>(fast_steps_.size());
+    for (std::size_t i = 0; i < fast_steps_.size(); ++i) {
+      if (fast_steps_[i].fn == nullptr) continue;
+      const Node& nd = graph_.nodes[fast_steps_[i].node];
+      KernelCall& call = a->calls[i];
+      call.node = &nd;
+      call.iattrs = graph_.iattrs_of(nd);
+      call.out = a->values[fast_steps_[i].node];
+      for (int k = 0; k < nd.n_inputs; ++k) {
+        call.in[k] = a->values[nd.inputs[k]];
+        call.in_shapes[k] = &graph_.nodes[nd.inputs[k]].shape;
+      }
+      call.fault = &a->fault;
+      call.parallel = nullptr;
+    }
+  }
   return a;
 }
 
@@ -956,13 +1140,35 @@ Status Program::run(std::span<const InputView> inputs, std::span<const OutputVie
   KernelFault fault;
   const bool fast = !options.check_finite && !options.generic_only;
   const std::vector<Step>& steps = fast ? fast_steps_ : steps_;
+  // The fast path's prebuilt kernel calls (plan_calls()), with this run's pointers.
+  KernelCall* const calls = fast ? arena->calls.get() : nullptr;
   if (fast) {
     uint8_t* scalar_slots = arena->memory.data() + scalar_base_;
     for (const Preload& p : preloads_) {
       std::memcpy(scalar_slots + std::size_t{p.slot} * kScalarSlot, values[p.node], g.nodes[p.node].bytes);
     }
+    if (calls != nullptr) {
+      if (arena->parallel != options.parallel) {
+        for (std::size_t i = 0; i < steps.size(); ++i) calls[i].parallel = options.parallel;
+        arena->parallel = options.parallel;
+      }
+      for (const CallPatch& c : call_patches_) {
+        KernelCall& call = calls[c.step];
+        if (c.field == kCallOut) {
+          call.out = values[c.node];
+        } else {
+          call.in[c.field] = values[c.node];
+        }
+      }
+    }
   }
-  for (const Step& s : steps) {
+  const auto fault_status = [&](const KernelFault& f, uint32_t node) {
+    return Status::error(f.code, "node " + std::to_string(node) + " (" + g.nodes[node].op->name + "): " + f.what + " " +
+                                     std::to_string(f.value) + " at position " + std::to_string(f.position) +
+                                     " is out of range [0, " + std::to_string(f.limit) + ")");
+  };
+  for (std::size_t i = 0; i < steps.size(); ++i) {
+    const Step& s = steps[i];
     if (options.cancel != nullptr && options.cancel->load(std::memory_order_relaxed)) {
       release_arena(std::move(arena));
       return Status::error(ErrorCode::aborted, "the run was aborted");
@@ -984,6 +1190,25 @@ Status Program::run(std::span<const InputView> inputs, std::span<const OutputVie
       tape_runner_(tape_.data() + s.tape_begin, s.tape_count, arena->memory.data() + scalar_base_);
       continue;
     }
+    if (calls != nullptr) {
+      const KernelCall& call = calls[i];
+      if (s.small != nullptr) {
+        s.small(call.out, call.in[0], call.in[1], s.small_n);
+        continue;
+      }
+      if (s.vec != nullptr) {
+        s.vec(call.in[0], call.out, s.small_n);
+        continue;
+      }
+      s.fn(call);
+      if (arena->fault.code != ErrorCode::ok) [[unlikely]] {
+        const Status st = fault_status(arena->fault, s.node);
+        arena->fault = KernelFault{};
+        release_arena(std::move(arena));
+        return st;
+      }
+      continue;
+    }
     const Node& nd = g.nodes[s.node];
     KernelCall call{};
     call.fault = &fault;
@@ -998,9 +1223,7 @@ Status Program::run(std::span<const InputView> inputs, std::span<const OutputVie
     s.fn(call);
     if (fault.code != ErrorCode::ok) {
       release_arena(std::move(arena));
-      return Status::error(fault.code, "node " + std::to_string(s.node) + " (" + nd.op->name + "): " + fault.what + " " +
-                                           std::to_string(fault.value) + " at position " + std::to_string(fault.position) +
-                                           " is out of range [0, " + std::to_string(fault.limit) + ")");
+      return fault_status(fault, s.node);
     }
     if (options.check_finite) [[unlikely]] {
       const std::string where = non_finite_at(call.out, nd.dtype, nd.numel);

@@ -15,6 +15,7 @@
 
 #include "format.h"
 #include "fused.h"
+#include "isa.h"
 #include "kernels.h"
 #include "parallel.h"
 #include "scalar_tape.h"
@@ -108,21 +109,36 @@ class Program {
   std::size_t num_fused_groups() const { return groups_.size(); }
   std::size_t num_fused_steps() const;
   std::size_t num_pooled_arenas() const;
+  // For tests: how many steps run on the small-step path (plan_calls()).
+  std::size_t num_small_steps() const;
 
  private:
   static constexpr uint32_t kNoGroup = UINT32_MAX;
   // A kernel call for one node; or (fn == nullptr) the fused group groups_[group], whose first
   // member is `node`; or (fn == nullptr, no group) tape_[tape_begin, tape_begin + tape_count).
+  // A small step's loop (plan_calls()): z = op(x) or op(x, y) over n elements.
+  using SmallFn = void (*)(void* z, const void* x, const void* y, uint64_t n);
   struct Step {
     KernelFn fn;
     uint32_t node;
     uint32_t tape_begin = 0;
     uint32_t tape_count = 0;
     uint32_t group = kNoGroup;
+    // A kernel step of a few elements may instead run as a plain loop (small) or the vector math
+    // function (vec) on its prebuilt call's pointers, over small_n elements (plan_calls()).
+    uint32_t small_n = 0;
+    SmallFn small = nullptr;
+    VecArrayFn vec = nullptr;
   };
   struct Arena {
     AlignedBuffer memory;
     std::unique_ptr<void*[]> values;  // every node's value in runs on this arena (inputs: set per run)
+    // The fast path's kernel calls, one per fast step (only those of kernel steps are used), or
+    // empty (no prebuilt calls: see plan_calls()). Built once per arena; a run patches only the
+    // pointers that change between runs (call_patches_) and `parallel` when it changes.
+    std::unique_ptr<KernelCall[]> calls;
+    KernelFault fault;                   // where the prebuilt calls report bad data
+    const Parallel* parallel = nullptr;  // what every prebuilt call's `parallel` holds
   };
 
   Program() = default;
@@ -132,6 +148,8 @@ class Program {
   void collapse_groups();
   void plan_direct_outputs();
   void build_tape();
+  void plan_calls();
+  void choose_small(Step* s) const;
   bool tape_step(uint32_t node, TapeCode* code) const;
   bool fold(uint32_t node, KernelFn fn);
   std::unique_ptr<Arena> acquire_arena() const;  // may throw std::bad_alloc
@@ -169,6 +187,17 @@ class Program {
     uint32_t slot;  // its scalar slot, filled at the start of a fast run
   };
   std::vector<Preload> preloads_;
+  // A pointer of a prebuilt kernel call (Arena::calls) that changes between runs: fast step
+  // `step`'s input `field` (or its output, kCallOut) is node's value, an input's (or a view of
+  // one) or a direct output's.
+  static constexpr uint8_t kCallOut = kMaxInputs;
+  struct CallPatch {
+    uint32_t step;
+    uint32_t node;
+    uint8_t field;
+  };
+  bool prebuilt_calls_ = false;
+  std::vector<CallPatch> call_patches_;
   std::vector<int64_t> offsets_;  // arena offset per node, -1 if none
   // The value of a constant, or of a node computed once at compile time because it depends only
   // on constants (fold()), per node; nullptr for every other node.
