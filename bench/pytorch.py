@@ -16,8 +16,19 @@ import os
 import sys
 import time
 
-import numpy as np
-import torch
+# torch.set_num_threads does not reach the OpenBLAS that Debian's PyTorch multiplies matrices
+# with: unless told before it loads, OpenBLAS runs its own thread per core, and a "1 thread"
+# PyTorch run used both cores (W2 at 133 GFLOP/s, above one core's SGEMM peak).
+if "--threads" in sys.argv[1:-1]:
+    _threads = sys.argv[sys.argv.index("--threads") + 1]
+    os.environ["OPENBLAS_NUM_THREADS"] = _threads
+    os.environ["OMP_NUM_THREADS"] = _threads
+else:
+    os.environ["OPENBLAS_NUM_THREADS"] = "1"
+    os.environ["OMP_NUM_THREADS"] = "1"
+
+import numpy as np  # noqa: E402 (after the thread settings)
+import torch  # noqa: E402
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 G = np.uint64(0x9E3779B97F4A7C15)
@@ -182,8 +193,15 @@ def w6():
 
 
 def main():
-    args = [a for a in sys.argv[1:] if not a.startswith("--")]
-    threads = int(sys.argv[sys.argv.index("--threads") + 1]) if "--threads" in sys.argv else 1
+    argv = sys.argv[1:]
+    threads = 1
+    if "--threads" in argv:  # the option and its value are not a results file
+        i = argv.index("--threads")
+        threads = int(argv[i + 1]) if i + 1 < len(argv) else 0
+        if threads not in (1, 2):
+            sys.exit("--threads must be 1 or 2")
+        del argv[i:i + 2]
+    args = [a for a in argv if not a.startswith("--")]
     torch.set_num_threads(threads)
     path = args[0] if args else max(glob.glob(os.path.join(HERE, "results", "*.json")), default=None, key=os.path.getmtime)
     if path is None:
