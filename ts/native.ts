@@ -124,6 +124,8 @@ export interface NativeBinding {
   threads(): number;
   /** For tests: compiled programs alive in the process (all threads). */
   livePrograms(): number;
+  /** For the soak test: bytes in use in the C allocator's heap (glibc's mallinfo2), or -1 where unknown. */
+  mallocInUse(): number;
   /** For tests: a job reporting progress `steps` times, `us` µs apart, resolving with `steps`. */
   testProgressJob(steps: number, us: number, options?: NativeJobOptions): Promise<number>;
   /** Runs the optimizer of every problem (in parallel) and returns one result per problem index. */

@@ -22,6 +22,11 @@
 #include <string>
 #include <vector>
 
+#if defined(__GLIBC__) && (__GLIBC__ > 2 || (__GLIBC__ == 2 && __GLIBC_MINOR__ >= 33))
+#include <malloc.h>
+#define WENGERT_HAVE_MALLINFO2 1
+#endif
+
 #include "addon_optim.h"
 #include "async_job.h"
 #include "isa.h"
@@ -447,6 +452,7 @@ class Addon : public Napi::Addon<Addon> {
                              InstanceMethod<&Addon::SetThreads>("setThreads", napi_enumerable),
                              InstanceMethod<&Addon::Threads>("threads", napi_enumerable),
                              InstanceMethod<&Addon::LivePrograms>("livePrograms", napi_enumerable),
+                             InstanceMethod<&Addon::MallocInUse>("mallocInUse", napi_enumerable),
                              InstanceMethod<&Addon::TestProgressJob>("testProgressJob", napi_enumerable),
                          });
     register_optim(env, exports);
@@ -525,6 +531,18 @@ class Addon : public Napi::Addon<Addon> {
   // For tests: how many compiled programs are alive in the process.
   Napi::Value LivePrograms(const Napi::CallbackInfo& info) {
     return Napi::Number::New(info.Env(), static_cast<double>(g_live_programs.load()));
+  }
+
+  // For the soak test: bytes the C allocator has handed out and not had back (the process's
+  // malloc heap, whoever allocated), or -1 where the C library cannot say (glibc < 2.33, others).
+  // Unlike resident memory it does not move with where the allocator places free memory.
+  Napi::Value MallocInUse(const Napi::CallbackInfo& info) {
+#ifdef WENGERT_HAVE_MALLINFO2
+    const struct mallinfo2 m = mallinfo2();
+    return Napi::Number::New(info.Env(), static_cast<double>(m.uordblks + m.hblkhd));
+#else
+    return Napi::Number::New(info.Env(), -1);
+#endif
   }
 
   Napi::Value Compile(const Napi::CallbackInfo& info) {
