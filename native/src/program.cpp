@@ -104,6 +104,23 @@ class ScalarSlots {
   uint64_t top_ = 0;
 };
 
+// Step `id`'s kernel call on `values` (one pointer per node): the generic path builds one per step
+// of a run, the fast path one per step of an arena (Program::acquire_arena) and patches it per run.
+KernelCall kernel_call(const Graph& g, uint32_t id, void* const* values, KernelFault* fault, const Parallel* parallel) {
+  const Node& nd = g.nodes[id];
+  KernelCall call{};
+  call.fault = fault;
+  call.parallel = parallel;
+  call.node = &nd;
+  call.iattrs = g.iattrs_of(nd);
+  call.out = values[id];
+  for (int k = 0; k < nd.n_inputs; ++k) {
+    call.in[k] = values[nd.inputs[k]];
+    call.in_shapes[k] = &g.nodes[nd.inputs[k]].shape;
+  }
+  return call;
+}
+
 std::string describe(const Graph& g, uint32_t id) {
   const Node& n = g.nodes[id];
   return "node " + std::to_string(id) + " (" + n.op->name + ", " + dtype_name(n.dtype) + n.shape.str() + ")";
@@ -1025,18 +1042,7 @@ std::unique_ptr<Program::Arena> Program::acquire_arena() const {
   if (prebuilt_calls_) {
     a->calls = std::make_unique<KernelCall[]>(fast_steps_.size());
     for (std::size_t i = 0; i < fast_steps_.size(); ++i) {
-      if (fast_steps_[i].fn == nullptr) continue;
-      const Node& nd = graph_.nodes[fast_steps_[i].node];
-      KernelCall& call = a->calls[i];
-      call.node = &nd;
-      call.iattrs = graph_.iattrs_of(nd);
-      call.out = a->values[fast_steps_[i].node];
-      for (int k = 0; k < nd.n_inputs; ++k) {
-        call.in[k] = a->values[nd.inputs[k]];
-        call.in_shapes[k] = &graph_.nodes[nd.inputs[k]].shape;
-      }
-      call.fault = &a->fault;
-      call.parallel = nullptr;
+      if (fast_steps_[i].fn != nullptr) a->calls[i] = kernel_call(graph_, fast_steps_[i].node, a->values.get(), &a->fault, nullptr);
     }
   }
   return a;
@@ -1210,16 +1216,7 @@ Status Program::run(std::span<const InputView> inputs, std::span<const OutputVie
       continue;
     }
     const Node& nd = g.nodes[s.node];
-    KernelCall call{};
-    call.fault = &fault;
-    call.parallel = options.parallel;
-    call.node = &nd;
-    call.iattrs = g.iattrs_of(nd);
-    call.out = values[s.node];
-    for (int k = 0; k < nd.n_inputs; ++k) {
-      call.in[k] = values[nd.inputs[k]];
-      call.in_shapes[k] = &g.nodes[nd.inputs[k]].shape;
-    }
+    const KernelCall call = kernel_call(g, s.node, values, &fault, options.parallel);
     s.fn(call);
     if (fault.code != ErrorCode::ok) {
       release_arena(std::move(arena));
