@@ -49,7 +49,7 @@ void run_range(const FusedGroup& g, const Graph& graph, void* const* values, uin
   alignas(64) T buffers[kMaxFuseBuffers * kStride];
   Node nodes[kMaxFuseMembers];
   KernelCall calls[kMaxFuseMembers];
-  T* ptr[kMaxFuseMembers] = {};  // this block's values of each member, from element first[i]
+  const T* ptr[kMaxFuseMembers] = {};  // this block's values of each member, from element first[i]
   uint64_t first[kMaxFuseMembers] = {};
   T uni[kMaxFuseMembers];  // the value of each uniform member
   Shape one;
@@ -109,10 +109,11 @@ void run_range(const FusedGroup& g, const Graph& graph, void* const* values, uin
       const uint64_t len = hi - lo;
       T* slot = mb.stored ? static_cast<T*>(values[mb.node]) : nullptr;
       T* z = mb.buffered ? buffers + std::size_t{mb.buffer} * kStride + (lo + g.halo - b) : slot + lo;
+      const T* data = z;  // where the block's values are read from
       if (mb.place && mb.buffered && mb.place_at <= lo && hi <= mb.place_at + mb.place_len) {
         // A block inside the placed run is the input's own elements: read them where they are.
         // (Program::fuse keeps the input's block buffer until the pad's last reader.)
-        z = const_cast<T*>(operand(mb.in[0], lo - mb.place_at));
+        data = operand(mb.in[0], lo - mb.place_at);
       } else if (mb.place) {  // z = the input where it was placed (element v reads v - place_at), the pad value elsewhere
         const T v = *static_cast<const T*>(values[mb.in[1].node]);
         const uint64_t p_lo = std::clamp(mb.place_at, lo, hi), p_hi = std::clamp(mb.place_at + mb.place_len, p_lo, hi);
@@ -131,11 +132,11 @@ void run_range(const FusedGroup& g, const Graph& graph, void* const* values, uin
         for (int k = 0; k < mb.n_inputs; ++k) call.in[k] = operand(mb.in[k], lo);
         mb.fn(call);
       }
-      ptr[i] = z;
+      ptr[i] = data;
       first[i] = lo;
       if (hi > b) {
-        if (slot != nullptr && mb.buffered) std::memcpy(slot + b, z + (b - lo), (hi - b) * sizeof(T));
-        if (scan != nullptr) [[unlikely]] scan->block(i, z + (b - lo), b, hi - b);
+        if (slot != nullptr && mb.buffered) std::memcpy(slot + b, data + (b - lo), (hi - b) * sizeof(T));
+        if (scan != nullptr) [[unlikely]] scan->block(i, data + (b - lo), b, hi - b);
       }
     }
   }
