@@ -150,7 +150,7 @@ export class Graph {
     if (this.nodes[a.id] !== a || (b !== undefined && this.nodes[b.id] !== b)) {
       throw new WengertError('WENGERT_TRACE', `op ${op}: an input belongs to another traced function`);
     }
-    const kept = shape === a.shape || b === undefined || shape === b.shape ? shape : keptShape(shape, [a, b]);
+    const kept = shape === a.shape || (b !== undefined && shape === b.shape) ? shape : keptShape(shape, b === undefined ? [a] : [a, b]);
     const node = makeNode(this.nodes.length, op, a, b, undefined, kept, dtype, NO_IATTRS, undefined);
     this.nodes.push(node);
     if (this.captureSites) this.sites[node.id] = captureSite();
