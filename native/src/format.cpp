@@ -56,23 +56,6 @@ class Reader {
   std::size_t pos_;
 };
 
-// The op of each opcode, by table lookup (find_op searches the list; a graph has one lookup per node).
-constexpr std::size_t kOpTableSize = 256;
-consteval bool all_codes_fit() {
-  for (const OpInfo& op : kOps) {
-    if (op.code >= kOpTableSize) return false;
-  }
-  return true;
-}
-static_assert(all_codes_fit(), "an opcode in ops.json is over the lookup table's size");
-constexpr auto kOpByCode = [] {
-  std::array<const OpInfo*, kOpTableSize> t{};
-  for (const OpInfo& op : kOps) t[op.code] = &op;
-  return t;
-}();
-
-const OpInfo* op_of(uint16_t code) { return code < kOpTableSize ? kOpByCode[code] : nullptr; }
-
 uint32_t load_u32(const uint8_t* p) {
   return uint32_t{p[0]} | (uint32_t{p[1]} << 8) | (uint32_t{p[2]} << 16) | (uint32_t{p[3]} << 24);
 }
@@ -713,7 +696,7 @@ Status parse_graph(const uint8_t* data, std::size_t size, Graph* g) {
         !r.u8(&reserved)) {
       return bad(cat("node ", i, ": record truncated at byte ", n.offset));
     }
-    n.op = op_of(opcode);
+    n.op = find_op(opcode);
     if (n.op == nullptr) return bad(cat("node ", i, ": unknown opcode ", opcode, " (record at byte ", n.offset, ")"));
     const auto where = [&] { return cat("node ", i, " (", n.op->name, ") (record at byte ", n.offset, ")"); };
     if (dtype > 2) return bad(cat(where(), ": unknown dtype ", unsigned{dtype}));
